@@ -1,0 +1,361 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// eventWindow is how many past events a watch can start from. kube-apiserver
+// keeps a per-resource watch cache and etcd compacts every five minutes; one
+// global window of this size covers the re-list gaps of kubectl and
+// client-go informers on a local server.
+const eventWindow = 4096
+
+// maxUpdateRetries bounds GuaranteedUpdate's optimistic retries.
+const maxUpdateRetries = 16
+
+// persister writes changes durably before they become visible. A nil
+// persister keeps the store in memory only.
+type persister interface {
+	put(rv uint64, gvr schema.GroupVersionResource, namespace, name string, obj runtime.Object) error
+	remove(rv uint64, gvr schema.GroupVersionResource, namespace, name string) error
+	close() error
+}
+
+// event is one change in the store's history.
+type event struct {
+	rv   uint64
+	gvr  schema.GroupVersionResource
+	ns   string
+	typ  watch.EventType
+	obj  runtime.Object // as stored after the change (the last state for DELETED)
+	prev runtime.Object // before the change, nil on ADDED
+}
+
+type store struct {
+	mu       sync.RWMutex
+	rv       uint64
+	data     map[schema.GroupVersionResource]map[string]runtime.Object // key "ns/name"
+	history  []event                                                   // ring of the last eventWindow events
+	head     int                                                       // index of the oldest event in history once it is full
+	oldest   uint64                                                    // watches may start at any rv >= oldest
+	watchers map[*watcher]struct{}
+	persist  persister
+	closed   bool
+	now      func() time.Time
+}
+
+// NewMemory returns an empty store that lives in memory.
+func NewMemory() Interface {
+	return newStore(nil)
+}
+
+func newStore(p persister) *store {
+	return &store{
+		data:     map[schema.GroupVersionResource]map[string]runtime.Object{},
+		watchers: map[*watcher]struct{}{},
+		persist:  p,
+		now:      time.Now,
+	}
+}
+
+func objectKey(namespace, name string) string { return namespace + "/" + name }
+
+func (s *store) Create(_ context.Context, gvr schema.GroupVersionResource, obj runtime.Object) (runtime.Object, error) {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("create %s: %v", gvr.Resource, err))
+	}
+	if acc.GetName() == "" {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("create %s: metadata.name is required", gvr.Resource))
+	}
+	obj = obj.DeepCopyObject()
+	acc, _ = meta.Accessor(obj)
+	if acc.GetUID() == "" {
+		acc.SetUID(uuid.NewUUID())
+	}
+	if ts := acc.GetCreationTimestamp(); ts.IsZero() {
+		acc.SetCreationTimestamp(metav1.NewTime(s.now().UTC().Truncate(time.Second)))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errClosed()
+	}
+	key := objectKey(acc.GetNamespace(), acc.GetName())
+	if _, ok := s.data[gvr][key]; ok {
+		return nil, apierrors.NewAlreadyExists(gvr.GroupResource(), acc.GetName())
+	}
+	if err := s.commit(gvr, acc.GetNamespace(), acc.GetName(), watch.Added, obj, nil); err != nil {
+		return nil, err
+	}
+	return obj.DeepCopyObject(), nil
+}
+
+func (s *store) Get(_ context.Context, gvr schema.GroupVersionResource, namespace, name string) (runtime.Object, error) {
+	s.mu.RLock()
+	obj, ok := s.data[gvr][objectKey(namespace, name)]
+	s.mu.RUnlock()
+	if !ok {
+		return nil, apierrors.NewNotFound(gvr.GroupResource(), name)
+	}
+	return obj.DeepCopyObject(), nil
+}
+
+func (s *store) List(_ context.Context, gvr schema.GroupVersionResource, namespace string, opts ListOptions) (*ListResult, error) {
+	start, listRV, err := decodeContinue(opts.Continue)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	keys := s.sortedKeys(gvr, namespace)
+	objs := make([]runtime.Object, 0, len(keys))
+	for _, k := range keys {
+		objs = append(objs, s.data[gvr][k])
+	}
+	rv := s.rv
+	s.mu.RUnlock()
+	if listRV == 0 {
+		listRV = rv
+	}
+	return page(keys, objs, start, listRV, opts), nil
+}
+
+// page cuts one page out of the sorted keys, starting after start.
+func page(keys []string, objs []runtime.Object, start string, listRV uint64, opts ListOptions) *ListResult {
+	res := &ListResult{ResourceVersion: listRV}
+	i := sort.SearchStrings(keys, start)
+	if start != "" && i < len(keys) && keys[i] == start {
+		i++
+	}
+	for ; i < len(keys); i++ {
+		if opts.Predicate != nil && !opts.Predicate(objs[i]) {
+			continue
+		}
+		if opts.Limit > 0 && int64(len(res.Items)) == opts.Limit {
+			res.Continue = encodeContinue(keys[i-1], listRV)
+			remaining := int64(0)
+			for ; i < len(keys); i++ {
+				if opts.Predicate == nil || opts.Predicate(objs[i]) {
+					remaining++
+				}
+			}
+			res.RemainingItemCount = &remaining
+			break
+		}
+		res.Items = append(res.Items, objs[i].DeepCopyObject())
+	}
+	return res
+}
+
+func (s *store) sortedKeys(gvr schema.GroupVersionResource, namespace string) []string {
+	keys := make([]string, 0, len(s.data[gvr]))
+	prefix := namespace + "/"
+	for k := range s.data[gvr] {
+		if namespace == "" || (len(k) > len(prefix) && k[:len(prefix)] == prefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (s *store) Update(ctx context.Context, gvr schema.GroupVersionResource, obj runtime.Object) (runtime.Object, error) {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("update %s: %v", gvr.Resource, err))
+	}
+	return s.GuaranteedUpdate(ctx, gvr, acc.GetNamespace(), acc.GetName(), func(runtime.Object) (runtime.Object, error) {
+		return obj.DeepCopyObject(), nil
+	})
+}
+
+func (s *store) GuaranteedUpdate(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string, tryUpdate UpdateFunc) (runtime.Object, error) {
+	for range maxUpdateRetries {
+		current, err := s.Get(ctx, gvr, namespace, name)
+		if err != nil {
+			return nil, err
+		}
+		currentRV := mustRV(current)
+		updated, err := tryUpdate(current.DeepCopyObject())
+		if err != nil {
+			return nil, err
+		}
+		out, retry, err := s.swap(gvr, namespace, name, currentRV, updated)
+		if retry {
+			continue
+		}
+		return out, err
+	}
+	return nil, apierrors.NewConflict(gvr.GroupResource(), name, fmt.Errorf("too many concurrent updates"))
+}
+
+// swap stores updated if the object is still at currentRV. retry reports a
+// concurrent write that happened since it was read.
+func (s *store) swap(gvr schema.GroupVersionResource, namespace, name, currentRV string, updated runtime.Object) (runtime.Object, bool, error) {
+	acc, err := meta.Accessor(updated)
+	if err != nil {
+		return nil, false, apierrors.NewBadRequest(err.Error())
+	}
+	if acc.GetNamespace() != namespace || acc.GetName() != name {
+		return nil, false, apierrors.NewBadRequest(fmt.Sprintf("update %s: the name or namespace of the object (%s/%s) does not match %s/%s", gvr.Resource, acc.GetNamespace(), acc.GetName(), namespace, name))
+	}
+	wantRV := acc.GetResourceVersion()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, false, errClosed()
+	}
+	prev, ok := s.data[gvr][objectKey(namespace, name)]
+	if !ok {
+		return nil, false, apierrors.NewNotFound(gvr.GroupResource(), name)
+	}
+	nowRV := mustRV(prev)
+	if wantRV != "" && wantRV != nowRV {
+		return nil, false, conflict(gvr, name)
+	}
+	if nowRV != currentRV {
+		return nil, true, nil
+	}
+	updated = updated.DeepCopyObject()
+	if err := s.commit(gvr, namespace, name, watch.Modified, updated, prev); err != nil {
+		return nil, false, err
+	}
+	return updated.DeepCopyObject(), false, nil
+}
+
+func conflict(gvr schema.GroupVersionResource, name string) error {
+	return apierrors.NewConflict(gvr.GroupResource(), name,
+		fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+}
+
+func (s *store) Delete(_ context.Context, gvr schema.GroupVersionResource, namespace, name string, precond *Preconditions) (runtime.Object, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errClosed()
+	}
+	key := objectKey(namespace, name)
+	prev, ok := s.data[gvr][key]
+	if !ok {
+		return nil, apierrors.NewNotFound(gvr.GroupResource(), name)
+	}
+	if err := checkPreconditions(gvr, name, prev, precond); err != nil {
+		return nil, err
+	}
+	last := prev.DeepCopyObject()
+	if err := s.commit(gvr, namespace, name, watch.Deleted, last, prev); err != nil {
+		return nil, err
+	}
+	return last.DeepCopyObject(), nil
+}
+
+func checkPreconditions(gvr schema.GroupVersionResource, name string, obj runtime.Object, p *Preconditions) error {
+	if p == nil {
+		return nil
+	}
+	acc, _ := meta.Accessor(obj)
+	if p.UID != "" && types.UID(p.UID) != acc.GetUID() {
+		return apierrors.NewConflict(gvr.GroupResource(), name, fmt.Errorf(
+			"Precondition failed: UID in precondition: %s, UID in object meta: %s", p.UID, acc.GetUID()))
+	}
+	if p.ResourceVersion != "" && p.ResourceVersion != acc.GetResourceVersion() {
+		return apierrors.NewConflict(gvr.GroupResource(), name, fmt.Errorf(
+			"Precondition failed: ResourceVersion in precondition: %s, ResourceVersion in object meta: %s", p.ResourceVersion, acc.GetResourceVersion()))
+	}
+	return nil
+}
+
+// commit assigns the next resourceVersion to obj, persists the change and
+// then makes it visible and tells the watchers. The caller holds s.mu.
+func (s *store) commit(gvr schema.GroupVersionResource, namespace, name string, typ watch.EventType, obj, prev runtime.Object) error {
+	rv := s.rv + 1
+	acc, _ := meta.Accessor(obj)
+	acc.SetResourceVersion(strconv.FormatUint(rv, 10))
+	if s.persist != nil {
+		var err error
+		if typ == watch.Deleted {
+			err = s.persist.remove(rv, gvr, namespace, name)
+		} else {
+			err = s.persist.put(rv, gvr, namespace, name, obj)
+		}
+		if err != nil {
+			return apierrors.NewInternalError(fmt.Errorf("write %s %s/%s: %w", gvr.Resource, namespace, name, err))
+		}
+	}
+	s.rv = rv
+	key := objectKey(namespace, name)
+	if typ == watch.Deleted {
+		delete(s.data[gvr], key)
+	} else {
+		if s.data[gvr] == nil {
+			s.data[gvr] = map[string]runtime.Object{}
+		}
+		s.data[gvr][key] = obj
+	}
+	s.record(event{rv: rv, gvr: gvr, ns: namespace, typ: typ, obj: obj, prev: prev})
+	return nil
+}
+
+func (s *store) record(ev event) {
+	if len(s.history) < eventWindow {
+		s.history = append(s.history, ev)
+	} else {
+		s.oldest = s.history[s.head].rv
+		s.history[s.head] = ev
+		s.head = (s.head + 1) % eventWindow
+	}
+	for w := range s.watchers {
+		if w.matches(ev) && !w.send(ev) {
+			delete(s.watchers, w)
+		}
+	}
+}
+
+func (s *store) ResourceVersion() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.rv
+}
+
+func (s *store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	for w := range s.watchers {
+		w.terminate()
+		delete(s.watchers, w)
+	}
+	if s.persist != nil {
+		return s.persist.close()
+	}
+	return nil
+}
+
+func mustRV(obj runtime.Object) string {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return ""
+	}
+	return acc.GetResourceVersion()
+}
+
+func errClosed() error {
+	return apierrors.NewServiceUnavailable("the store is closed")
+}
