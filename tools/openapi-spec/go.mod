@@ -1,0 +1,3 @@
+module github.com/kauth/kauth/tools/openapi-spec
+
+go 1.26.8
