@@ -1,0 +1,222 @@
+package rbac
+
+import (
+	"fmt"
+	"slices"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apiserver/pkg/authentication/serviceaccount"
+)
+
+// Index is a Policy compiled for questions: roles resolved, rules
+// compiled, and bindings indexed by the subjects they name, so a decision
+// reads only the bindings that can apply to the user asking. It is
+// read-only once built and safe for concurrent use.
+type Index struct {
+	policy       *Policy
+	clusterRoles map[string]*role
+	roles        map[string]*role // "namespace/name"
+	cluster      bindingSet       // ClusterRoleBindings
+	namespaces   map[string]*bindingSet
+}
+
+// role is a Role or ClusterRole with compiled rules.
+type role struct {
+	key   ObjectKey
+	rules []rule
+}
+
+// binding is a RoleBinding or ClusterRoleBinding with its role resolved.
+type binding struct {
+	key       ObjectKey
+	namespace string // "" for ClusterRoleBindings
+	roleRef   rbacv1.RoleRef
+	subjects  []rbacv1.Subject
+	role      *role // nil when the referenced role does not exist
+	missing   error // the lister's NotFound error for a missing role
+	pos       int32 // position in its bindingSet, which is policy order
+}
+
+// bindingSet holds the bindings of one scope (cluster-wide, or one
+// namespace) in policy order, with indexes from user name and group name
+// to positions. ServiceAccount subjects are indexed under their user name.
+type bindingSet struct {
+	all    []*binding
+	users  map[string][]int32
+	groups map[string][]int32
+	// byRole lists positions by the referenced role, for who-can.
+	byRole map[*role][]int32
+	// dangling lists bindings to missing roles, for who-can's errors.
+	dangling []int32
+}
+
+// NewIndex compiles p. p should already be aggregated ([Aggregate]); it
+// must not change afterwards.
+func NewIndex(p *Policy) *Index {
+	idx := &Index{
+		policy:       p,
+		clusterRoles: make(map[string]*role, len(p.ClusterRoles)),
+		roles:        make(map[string]*role, len(p.Roles)),
+		namespaces:   map[string]*bindingSet{},
+	}
+	for _, cr := range p.ClusterRoles {
+		idx.clusterRoles[cr.Name] = compileRole(ObjectKey{KindClusterRole, "", cr.Name}, cr.Rules)
+	}
+	for _, r := range p.Roles {
+		idx.roles[r.Namespace+"/"+r.Name] = compileRole(ObjectKey{KindRole, r.Namespace, r.Name}, r.Rules)
+	}
+	for _, b := range p.ClusterRoleBindings {
+		idx.cluster.add(idx.newBinding(ObjectKey{KindClusterRoleBinding, "", b.Name}, "", b.RoleRef, b.Subjects))
+	}
+	for _, b := range p.RoleBindings {
+		set := idx.namespaces[b.Namespace]
+		if set == nil {
+			set = &bindingSet{}
+			idx.namespaces[b.Namespace] = set
+		}
+		set.add(idx.newBinding(ObjectKey{KindRoleBinding, b.Namespace, b.Name}, b.Namespace, b.RoleRef, b.Subjects))
+	}
+	return idx
+}
+
+// Policy returns the policy the index was built from.
+func (idx *Index) Policy() *Policy { return idx.policy }
+
+func compileRole(key ObjectKey, rules []rbacv1.PolicyRule) *role {
+	r := &role{key: key, rules: make([]rule, len(rules))}
+	for i := range rules {
+		r.rules[i] = compileRule(&rules[i])
+	}
+	return r
+}
+
+func (idx *Index) newBinding(key ObjectKey, ns string, ref rbacv1.RoleRef, subjects []rbacv1.Subject) *binding {
+	b := &binding{key: key, namespace: ns, roleRef: ref, subjects: subjects}
+	b.role, b.missing = idx.resolve(ref, ns)
+	return b
+}
+
+// resolve is upstream's GetRoleReferenceRules against listers: the error
+// texts are the listers' NotFound errors, which end up in denial reasons.
+func (idx *Index) resolve(ref rbacv1.RoleRef, ns string) (*role, error) {
+	switch ref.Kind {
+	case KindRole:
+		if r := idx.roles[ns+"/"+ref.Name]; r != nil && ns != "" {
+			return r, nil
+		}
+		return nil, apierrors.NewNotFound(rbacv1.Resource("role"), ref.Name)
+	case KindClusterRole:
+		if r := idx.clusterRoles[ref.Name]; r != nil {
+			return r, nil
+		}
+		return nil, apierrors.NewNotFound(rbacv1.Resource("clusterrole"), ref.Name)
+	default:
+		return nil, fmt.Errorf("unsupported role reference kind: %q", ref.Kind)
+	}
+}
+
+func (s *bindingSet) add(b *binding) {
+	if s.users == nil {
+		s.users, s.groups, s.byRole = map[string][]int32{}, map[string][]int32{}, map[*role][]int32{}
+	}
+	b.pos = int32(len(s.all))
+	s.all = append(s.all, b)
+	if b.role != nil {
+		s.byRole[b.role] = append(s.byRole[b.role], b.pos)
+	} else {
+		s.dangling = append(s.dangling, b.pos)
+	}
+	for _, sub := range b.subjects {
+		switch sub.Kind {
+		case rbacv1.UserKind:
+			s.users[sub.Name] = appendOnce(s.users[sub.Name], b.pos)
+		case rbacv1.GroupKind:
+			s.groups[sub.Name] = appendOnce(s.groups[sub.Name], b.pos)
+		case rbacv1.ServiceAccountKind:
+			if name, ok := serviceAccountUser(sub, b.namespace); ok {
+				s.users[name] = appendOnce(s.users[name], b.pos)
+			}
+		}
+	}
+}
+
+func appendOnce(list []int32, pos int32) []int32 {
+	if n := len(list); n > 0 && list[n-1] == pos {
+		return list
+	}
+	return append(list, pos)
+}
+
+// serviceAccountUser is the user name a ServiceAccount subject matches. A
+// subject without namespace means the binding's namespace; in a
+// ClusterRoleBinding it matches nobody.
+func serviceAccountUser(sub rbacv1.Subject, bindingNS string) (string, bool) {
+	ns := sub.Namespace
+	if ns == "" {
+		ns = bindingNS
+	}
+	if ns == "" {
+		return "", false
+	}
+	return serviceaccount.MakeUsername(ns, sub.Name), true
+}
+
+// candidates returns the positions of the bindings in s that name the
+// user or one of its groups, ascending and without duplicates. buf is
+// reused to avoid allocation on the hot path.
+func (s *bindingSet) candidates(name string, groups []string, buf []int32) []int32 {
+	out := append(buf[:0], s.users[name]...)
+	for _, g := range groups {
+		out = append(out, s.groups[g]...)
+	}
+	if len(groups) == 0 || len(out) < 2 {
+		return out
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// appliesTo is upstream's appliesTo: the index of the first subject of b
+// that matches the user, or -1.
+func (b *binding) appliesTo(name string, groups []string) int {
+	for i, sub := range b.subjects {
+		switch sub.Kind {
+		case rbacv1.UserKind:
+			if sub.Name == name {
+				return i
+			}
+		case rbacv1.GroupKind:
+			if contains(groups, sub.Name) {
+				return i
+			}
+		case rbacv1.ServiceAccountKind:
+			ns := sub.Namespace
+			if ns == "" {
+				ns = b.namespace
+			}
+			if ns != "" && serviceaccount.MatchesUsername(ns, sub.Name, name) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// describe renders the binding and subject the way upstream's reason
+// strings do: ClusterRoleBinding "x" of ClusterRole "y" to User "alice".
+func (b *binding) describe(subject int) string {
+	s := b.subjects[subject]
+	who := fmt.Sprintf("%s %q", s.Kind, s.Name)
+	if s.Kind == rbacv1.ServiceAccountKind {
+		ns := s.Namespace
+		if ns == "" {
+			ns = b.namespace
+		}
+		who = fmt.Sprintf("%s %q", s.Kind, s.Name+"/"+ns)
+	}
+	if b.namespace == "" {
+		return fmt.Sprintf("ClusterRoleBinding %q of %s %q to %s", b.key.Name, b.roleRef.Kind, b.roleRef.Name, who)
+	}
+	return fmt.Sprintf("RoleBinding %q of %s %q to %s", b.key.Name+"/"+b.namespace, b.roleRef.Kind, b.roleRef.Name, who)
+}

@@ -1,0 +1,94 @@
+package rbac
+
+import (
+	"context"
+
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+)
+
+// Privileged allows every request of a user in one of its groups and has
+// no opinion otherwise: kube-apiserver puts it, for the group
+// system:masters, ahead of every configured authorizer, so that group can
+// never be locked out by RBAC.
+type Privileged struct {
+	Groups []string
+}
+
+var _ authorizer.Authorizer = Privileged{}
+
+// SystemMasters is the privileged authorizer of kube-apiserver.
+var SystemMasters = Privileged{Groups: []string{user.SystemPrivilegedGroup}}
+
+// Authorize allows members of the privileged groups with an empty reason,
+// as k8s.io/apiserver's privileged-group authorizer does.
+func (p Privileged) Authorize(_ context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
+	u := a.GetUser()
+	if u == nil {
+		return authorizer.DecisionNoOpinion, "Error", errNoUser
+	}
+	for _, g := range u.GetGroups() {
+		if contains(p.Groups, g) {
+			return authorizer.DecisionAllow, "", nil
+		}
+	}
+	return authorizer.DecisionNoOpinion, "", nil
+}
+
+// ConditionsAwareAuthorize wraps the unconditional decision.
+func (p Privileged) ConditionsAwareAuthorize(ctx context.Context, a authorizer.Attributes) authorizer.ConditionsAwareDecision {
+	return authorizer.ConditionsAwareDecisionFromParts(p.Authorize(ctx, a))
+}
+
+// EvaluateConditions fails closed: there are no conditions.
+func (Privileged) EvaluateConditions(context.Context, authorizer.ConditionsAwareDecision, authorizer.ConditionsData) (authorizer.Decision, string, error) {
+	return authorizer.DecisionDeny, "", authorizer.ErrorConditionEvaluationNotSupported
+}
+
+// Chain is kube-apiserver's authorizer for --authorization-mode=RBAC: the
+// privileged group first, then RBAC. The first Allow or Deny wins; if both
+// have no opinion, the request is denied with RBAC's reason.
+type Chain struct {
+	Privileged Privileged
+	RBAC       *Index
+}
+
+var _ authorizer.Authorizer = (*Chain)(nil)
+
+// NewAuthorizer returns the chain kube-apiserver runs with
+// --authorization-mode=RBAC: system:masters, then idx.
+func NewAuthorizer(idx *Index) *Chain {
+	return &Chain{Privileged: SystemMasters, RBAC: idx}
+}
+
+// Authorize asks the privileged authorizer, then RBAC.
+func (c *Chain) Authorize(ctx context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
+	d, reason, err := c.Privileged.Authorize(ctx, a)
+	if d != authorizer.DecisionNoOpinion || err != nil {
+		return d, reason, err
+	}
+	return c.RBAC.Authorize(ctx, a)
+}
+
+// ConditionsAwareAuthorize wraps the unconditional decision.
+func (c *Chain) ConditionsAwareAuthorize(ctx context.Context, a authorizer.Attributes) authorizer.ConditionsAwareDecision {
+	return authorizer.ConditionsAwareDecisionFromParts(c.Authorize(ctx, a))
+}
+
+// EvaluateConditions fails closed: there are no conditions.
+func (*Chain) EvaluateConditions(context.Context, authorizer.ConditionsAwareDecision, authorizer.ConditionsData) (authorizer.Decision, string, error) {
+	return authorizer.DecisionDeny, "", authorizer.ErrorConditionEvaluationNotSupported
+}
+
+// RulesFor lists everything for privileged users (as the always-allow
+// rule resolver) and RBAC's rules otherwise.
+func (c *Chain) RulesFor(ctx context.Context, u user.Info, ns string) ([]authorizer.ResourceRuleInfo, []authorizer.NonResourceRuleInfo, bool, error) {
+	for _, g := range u.GetGroups() {
+		if contains(c.Privileged.Groups, g) {
+			return []authorizer.ResourceRuleInfo{&authorizer.DefaultResourceRuleInfo{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}},
+				[]authorizer.NonResourceRuleInfo{&authorizer.DefaultNonResourceRuleInfo{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}},
+				false, nil
+		}
+	}
+	return c.RBAC.RulesFor(ctx, u, ns)
+}
