@@ -1,0 +1,427 @@
+package apf
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	fcrequest "k8s.io/apiserver/pkg/util/flowcontrol/request"
+	"k8s.io/apiserver/pkg/util/shufflesharding"
+)
+
+// SeatSeconds is virtual time, in the fixed-point unit of
+// k8s.io/apiserver's flowcontrol/request package, so rounding matches.
+type SeatSeconds = fcrequest.SeatSeconds
+
+// estimatedServiceNanos is the service time the queueset assumes when a
+// request is dispatched (queueset.go's estimatedServiceDuration); the
+// queue's virtual start is corrected by the real service time when the
+// request finishes.
+const estimatedServiceNanos = 3 * time.Millisecond
+
+// Epoch advance, as queueset.go: when virtual time reaches highR, every
+// R value drops by rDecrement so that uint64 never overflows.
+const (
+	rDecrement = fcrequest.MaxSeatSeconds / 2
+	highR      = rDecrement + rDecrement/2
+)
+
+// QueueConfig describes a level's queuing. Queues < 0 means exempt,
+// Queues == 0 means reject instead of queuing.
+type QueueConfig struct {
+	Name             string
+	Queues           int
+	HandSize         int
+	QueueLengthLimit int
+}
+
+// Outcome of offering a request to a QueueSet.
+type Outcome int
+
+// Outcomes.
+const (
+	Enqueued Outcome = iota // waiting in a queue (maybe already dispatched)
+	Dispatched
+	RejectedQueueFull        // the chosen queue was at its length limit
+	RejectedConcurrencyLimit // no queuing and no free seat
+)
+
+// QRequest is one request in a QueueSet. Times are nanoseconds on the
+// driver's clock.
+type QRequest struct {
+	Seats    int
+	Arrival  int64
+	Start    int64
+	Client   int
+	Deadline int64
+
+	arrivalR  SeatSeconds
+	totalWork SeatSeconds
+	queue     *fqQueue
+	state     uint8
+}
+
+const (
+	stateWaiting uint8 = iota + 1
+	stateExecuting
+	stateDone
+)
+
+// Waiting reports whether r is still in a queue.
+func (r *QRequest) Waiting() bool { return r.state == stateWaiting }
+
+type fqQueue struct {
+	items         []*QRequest // FIFO; entries no longer waiting are skipped
+	head          int
+	waiting       int
+	waitingSeats  int
+	waitingWork   SeatSeconds
+	executing     int
+	seatsInUse    int
+	nextDispatchR SeatSeconds
+}
+
+func (q *fqQueue) peek() *QRequest {
+	for q.head < len(q.items) {
+		if r := q.items[q.head]; r.state == stateWaiting && r.queue == q {
+			return r
+		}
+		q.items[q.head] = nil
+		q.head++
+	}
+	return nil
+}
+
+func (q *fqQueue) push(r *QRequest) {
+	if q.head > 0 && q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	} else if q.head > 1024 && q.head*2 > len(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	q.items = append(q.items, r)
+}
+
+func (q *fqQueue) active() bool { return q.waiting > 0 || q.executing > 0 }
+
+// QueueSet is one priority level's queues, following
+// k8s.io/apiserver's fairqueuing/queueset step for step: the driver calls
+// it at each event with the current time, and OnDispatch is called for
+// every request that leaves a queue to execute.
+type QueueSet struct {
+	cfg        QueueConfig
+	dealer     *shufflesharding.Dealer
+	queues     []*fqQueue
+	cl         int
+	currentR   SeatSeconds
+	lastNanos  int64
+	robinIndex int
+	enqueues   int
+
+	totWaiting, totExecuting  int
+	seatsInUse, seatsWaiting  int
+	queuedSeatsInUse, activeQ int
+	hand                      [64]int
+	demand                    integrator
+	OnDispatch                func(r *QRequest, now int64)
+}
+
+// NewQueueSet builds the queues of a level with concurrency limit cl at
+// time now.
+func NewQueueSet(cfg QueueConfig, cl int, now int64) (*QueueSet, error) {
+	qs := &QueueSet{cfg: cfg, cl: cl, lastNanos: now, robinIndex: -1}
+	qs.demand.last = now
+	if cfg.Queues > 0 {
+		d, err := shufflesharding.NewDealer(cfg.Queues, cfg.HandSize)
+		if err != nil {
+			return nil, fmt.Errorf("priority level %q: %w", cfg.Name, err)
+		}
+		qs.dealer = d
+		qs.queues = make([]*fqQueue, cfg.Queues)
+		for i := range qs.queues {
+			qs.queues[i] = &fqQueue{}
+		}
+		qs.robinIndex = 0
+	}
+	return qs, nil
+}
+
+// Exempt reports whether the level is exempt.
+func (qs *QueueSet) Exempt() bool { return qs.cfg.Queues < 0 }
+
+// Waiting is the number of queued requests.
+func (qs *QueueSet) Waiting() int { return qs.totWaiting }
+
+// Executing is the number of executing requests.
+func (qs *QueueSet) Executing() int { return qs.totExecuting }
+
+// SeatsInUse is the number of occupied seats.
+func (qs *QueueSet) SeatsInUse() int { return qs.seatsInUse }
+
+// ConcurrencyLimit is the current limit.
+func (qs *QueueSet) ConcurrencyLimit() int { return qs.cl }
+
+// sync advances virtual time to now at the rate
+// min(seats requested, limit) / active queues.
+func (qs *QueueSet) sync(now int64) {
+	dt := now - qs.lastNanos
+	qs.lastNanos = now
+	prev := qs.currentR
+	qs.currentR = prev + fcrequest.SeatsTimesDuration(qs.ratio(), time.Duration(dt))
+	if prev <= qs.currentR && qs.currentR >= highR {
+		qs.advanceEpoch()
+	}
+}
+
+func (qs *QueueSet) ratio() float64 {
+	if qs.activeQ == 0 {
+		return 0
+	}
+	return math.Min(float64(qs.queuedSeatsInUse+qs.seatsWaiting), float64(qs.cl)) / float64(qs.activeQ)
+}
+
+func (qs *QueueSet) advanceEpoch() {
+	qs.currentR -= rDecrement
+	for _, q := range qs.queues {
+		if !q.active() {
+			q.nextDispatchR = 0
+			continue
+		}
+		q.nextDispatchR -= rDecrement
+		for _, r := range q.items[q.head:] {
+			if r.state == stateWaiting && r.queue == q {
+				r.arrivalR -= rDecrement
+			}
+		}
+	}
+}
+
+// SetConcurrencyLimit applies a new current limit at now and dispatches
+// what it allows.
+func (qs *QueueSet) SetConcurrencyLimit(now int64, cl int) {
+	qs.sync(now)
+	qs.cl = cl
+	qs.dispatchAsMuchAsPossible(now)
+}
+
+// Arrive offers a request with the flow's hash. It returns the outcome;
+// for Enqueued the request may have been dispatched at once (OnDispatch
+// is called before Arrive returns).
+func (qs *QueueSet) Arrive(now int64, r *QRequest, hash uint64) Outcome {
+	qs.sync(now)
+	r.Arrival = now
+	if qs.cfg.Queues <= 0 {
+		if !qs.canAccommodate(r.Seats) {
+			return RejectedConcurrencyLimit
+		}
+		r.Start, r.state = now, stateExecuting
+		qs.totExecuting++
+		qs.seatsInUse += r.Seats
+		qs.demand.set(now, float64(qs.seatsInUse+qs.seatsWaiting))
+		return Dispatched
+	}
+	q := qs.shuffleShard(hash)
+	r.queue, r.arrivalR = q, qs.currentR
+	r.totalWork = fcrequest.SeatsTimesDuration(float64(r.Seats), estimatedServiceNanos)
+	if qs.seatsInUse >= qs.cl && q.waiting >= qs.cfg.QueueLengthLimit {
+		r.queue = nil
+		return RejectedQueueFull
+	}
+	if !q.active() {
+		q.nextDispatchR = qs.currentR
+		qs.activeQ++
+	}
+	q.push(r)
+	r.state = stateWaiting
+	q.waiting++
+	q.waitingSeats += r.Seats
+	q.waitingWork += r.totalWork
+	qs.totWaiting++
+	qs.seatsWaiting += r.Seats
+	qs.demand.set(now, float64(qs.seatsInUse+qs.seatsWaiting))
+	qs.boundNextDispatch(q)
+	qs.dispatchAsMuchAsPossible(now)
+	return Enqueued
+}
+
+// shuffleShard deals the flow's hand and picks the queue with the least
+// waiting work, starting at a rotating offset as upstream does.
+func (qs *QueueSet) shuffleShard(hash uint64) *fqQueue {
+	hand := qs.dealer.DealIntoHand(hash, qs.hand[:0])
+	n := len(hand)
+	offset := qs.enqueues % n
+	qs.enqueues++
+	best := -1
+	minWork := fcrequest.MaxSeatSeconds
+	for i := 0; i < n; i++ {
+		idx := hand[(offset+i)%n]
+		if w := qs.queues[idx].waitingWork; w < minWork {
+			minWork, best = w, idx
+		}
+	}
+	return qs.queues[best]
+}
+
+func (qs *QueueSet) canAccommodate(seats int) bool {
+	switch {
+	case qs.cfg.Queues < 0:
+		return true
+	case seats > qs.cl:
+		return qs.totExecuting == 0
+	}
+	return qs.seatsInUse+seats <= qs.cl
+}
+
+func (qs *QueueSet) dispatchAsMuchAsPossible(now int64) {
+	for qs.totWaiting != 0 && qs.seatsInUse < qs.cl && qs.dispatchOne(now) {
+	}
+}
+
+// dispatchOne picks, round robin from after the last dispatch, the queue
+// whose head request has the smallest virtual finish time, and starts it
+// if its seats fit.
+func (qs *QueueSet) dispatchOne(now int64) bool {
+	nq := len(qs.queues)
+	minFinish := fcrequest.MaxSeatSeconds
+	minIdx := -1
+	ri := qs.robinIndex
+	for range nq {
+		ri++
+		if ri == nq {
+			ri = 0
+		}
+		q := qs.queues[ri]
+		if q.waiting == 0 {
+			continue
+		}
+		if f := q.nextDispatchR + q.peek().totalWork; f < minFinish {
+			minFinish, minIdx = f, ri
+		}
+	}
+	if minIdx < 0 {
+		return false
+	}
+	q := qs.queues[minIdx]
+	r := q.peek()
+	if !qs.canAccommodate(r.Seats) {
+		return false
+	}
+	qs.robinIndex = minIdx
+	qs.unqueue(q, r)
+	r.Start, r.state = now, stateExecuting
+	qs.totExecuting++
+	qs.seatsInUse += r.Seats
+	qs.queuedSeatsInUse += r.Seats
+	q.executing++
+	q.seatsInUse += r.Seats
+	qs.demand.set(now, float64(qs.seatsInUse+qs.seatsWaiting))
+	q.nextDispatchR += r.totalWork
+	qs.boundNextDispatch(q)
+	if qs.OnDispatch != nil {
+		qs.OnDispatch(r, now)
+	}
+	return true
+}
+
+func (qs *QueueSet) unqueue(q *fqQueue, r *QRequest) {
+	q.waiting--
+	q.waitingSeats -= r.Seats
+	q.waitingWork -= r.totalWork
+	qs.totWaiting--
+	qs.seatsWaiting -= r.Seats
+	if q.head < len(q.items) && q.items[q.head] == r {
+		q.items[q.head] = nil
+		q.head++
+	}
+}
+
+// boundNextDispatch keeps a queue's virtual start from lagging behind the
+// arrival of its oldest waiting request (upstream's anti-windup).
+func (qs *QueueSet) boundNextDispatch(q *fqQueue) {
+	if q.waiting == 0 {
+		return
+	}
+	if r := q.peek(); q.nextDispatchR < r.arrivalR {
+		q.nextDispatchR = r.arrivalR
+	}
+}
+
+// Finish ends an executing request at now, corrects its queue's virtual
+// start by the difference between the estimated and the real service
+// time, and dispatches what the freed seats allow.
+func (qs *QueueSet) Finish(now int64, r *QRequest) {
+	qs.sync(now)
+	qs.totExecuting--
+	r.state = stateDone
+	if q := r.queue; q != nil {
+		q.executing--
+		q.nextDispatchR -= fcrequest.SeatsTimesDuration(float64(r.Seats), estimatedServiceNanos-time.Duration(now-r.Start))
+		qs.boundNextDispatch(q)
+		q.seatsInUse -= r.Seats
+		qs.queuedSeatsInUse -= r.Seats
+		if !q.active() {
+			qs.activeQ--
+		}
+	}
+	qs.seatsInUse -= r.Seats
+	qs.demand.set(now, float64(qs.seatsInUse+qs.seatsWaiting))
+	qs.dispatchAsMuchAsPossible(now)
+}
+
+// Cancel removes a waiting request (its queue-wait limit passed). It
+// returns false if the request is no longer waiting.
+func (qs *QueueSet) Cancel(now int64, r *QRequest) bool {
+	if r.state != stateWaiting {
+		return false
+	}
+	qs.sync(now)
+	q := r.queue
+	qs.unqueue(q, r)
+	r.state = stateDone
+	if !q.active() {
+		qs.activeQ--
+	}
+	qs.boundNextDispatch(q)
+	qs.demand.set(now, float64(qs.seatsInUse+qs.seatsWaiting))
+	return true
+}
+
+// integrator accumulates the time-weighted moments of seat demand, as
+// fairqueuing's Integrator does.
+type integrator struct {
+	last             int64
+	x                float64
+	elapsed, ix, ixx float64
+	min, max         float64
+}
+
+func (g *integrator) advance(now int64) {
+	dt := time.Duration(now - g.last).Seconds()
+	g.last = now
+	g.elapsed += dt
+	g.ix += g.x * dt
+	g.ixx += g.x * g.x * dt
+}
+
+func (g *integrator) set(now int64, x float64) {
+	g.advance(now)
+	g.x = x
+	g.min = math.Min(g.min, x)
+	g.max = math.Max(g.max, x)
+}
+
+// reset returns the period's statistics and starts a new period.
+func (g *integrator) reset(now int64) demandStats {
+	g.advance(now)
+	s := demandStats{duration: g.elapsed, max: g.max, avg: math.NaN(), stdDev: math.NaN()}
+	if g.elapsed > 0 {
+		s.avg = g.ix / g.elapsed
+		if v := g.ixx/g.elapsed - s.avg*s.avg; v >= 0 {
+			s.stdDev = math.Sqrt(v)
+		}
+	}
+	g.elapsed, g.ix, g.ixx = 0, 0, 0
+	g.min, g.max = g.x, g.x
+	return s
+}
