@@ -55,7 +55,7 @@ func (t *TableView) AddRowLevel(level Level, cells ...string) {
 func RenderTable(s *Streams, t *TableView) error {
 	var out string
 	if s.Color {
-		out = styledTable(s.Out, t)
+		out = styledTable(s.Out, t, s.Width)
 	} else {
 		out = plainTable(t)
 	}
@@ -112,7 +112,7 @@ func Renderer(w io.Writer, color bool) *lipgloss.Renderer {
 	return r
 }
 
-func styledTable(w io.Writer, t *TableView) string {
+func styledTable(w io.Writer, t *TableView, width int) string {
 	r := Renderer(w, true)
 	header := r.NewStyle().Bold(true).PaddingRight(2)
 	cell := r.NewStyle().PaddingRight(2)
@@ -135,6 +135,9 @@ func styledTable(w io.Writer, t *TableView) string {
 			}
 			return levelStyle(cell, cellLevel(t.Rows[row], col))
 		})
+	if width > 0 && width < lipgloss.Width(tbl.Render()) {
+		tbl = tbl.Width(width)
+	}
 	return tbl.Render() + "\n"
 }
 
