@@ -1,0 +1,94 @@
+package localserver
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apiserver/pkg/authentication/authenticator"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+	genericapifilters "k8s.io/apiserver/pkg/endpoints/filters"
+	"k8s.io/apiserver/pkg/endpoints/filters/impersonation"
+	apirequest "k8s.io/apiserver/pkg/endpoints/request"
+	genericfilters "k8s.io/apiserver/pkg/server/filters"
+)
+
+// chainConfig is what the handler chain is made of.
+type chainConfig struct {
+	authn          authenticator.Request
+	apiAudiences   authenticator.Audiences
+	authz          authorizer.Authorizer
+	audit          *auditing
+	maxInFlight    int
+	maxMutating    int
+	requestTimeout time.Duration
+	serializer     runtime.NegotiatedSerializer
+}
+
+// newRequestInfoResolver parses paths into verbs and resources as
+// kube-apiserver does (/api is the groupless legacy prefix).
+func newRequestInfoResolver() *apirequest.RequestInfoFactory {
+	return &apirequest.RequestInfoFactory{
+		APIPrefixes:          sets.NewString("api", "apis"),
+		GrouplessAPIPrefixes: sets.NewString("api"),
+	}
+}
+
+// longRunning is kube-apiserver's check: watches and streaming
+// subresources escape the request timeout and the in-flight limit.
+var longRunning = genericfilters.BasicLongRunningRequestCheck(
+	sets.NewString("watch", "proxy"),
+	sets.NewString("attach", "exec", "proxy", "log", "portforward"),
+)
+
+// buildHandlerChain wraps the API handler in k8s.io/apiserver's filters in
+// the order of kube-apiserver's DefaultBuildHandlerChain (the innermost
+// first here, so a request meets them bottom-up): authorization,
+// max-in-flight (APF comes later), impersonation, audit, authentication,
+// warnings, the request timeout and deadline, cache control, request
+// info, the received timestamp, panic recovery and the audit id.
+func buildHandlerChain(apiHandler http.Handler, c chainConfig) http.Handler {
+	var sink, policy = c.audit.sink, c.audit.policy
+	resolver := newRequestInfoResolver()
+
+	h := apiHandler
+	h = genericapifilters.WithAuthorization(h, c.authz, c.serializer)
+	h = genericfilters.WithMaxInFlightLimit(h, c.maxInFlight, c.maxMutating, longRunning)
+	h = impersonation.WithImpersonation(h, c.authz, c.serializer)
+	h = genericapifilters.WithAudit(h, sink, policy, longRunning)
+
+	failed := genericapifilters.Unauthorized(c.serializer)
+	failed = genericapifilters.WithFailedAuthenticationAudit(failed, sink, policy)
+	h = genericapifilters.WithAuthentication(h, c.authn, failed, c.apiAudiences, nil)
+
+	// The warning recorder must be inside the timeout handler, which makes
+	// adding warning headers safe.
+	h = genericapifilters.WithWarningRecorder(h)
+	h = genericfilters.WithTimeoutForNonLongRunningRequests(h, longRunning)
+	h = genericapifilters.WithRequestDeadline(h, sink, policy, longRunning, c.serializer, c.requestTimeout)
+	h = genericapifilters.WithCacheControl(h)
+	h = genericapifilters.WithRequestInfo(h, resolver)
+	h = genericapifilters.WithRequestReceivedTimestamp(h)
+	h = genericfilters.WithPanicRecovery(h, resolver)
+	h = genericapifilters.WithAuditInit(h)
+	return h
+}
+
+// routeHealth sends /healthz, /livez and /readyz (and their per-check
+// sub-paths) to the health handler and everything else to the API. Both sit
+// behind the chain, so health is authorized like any non-resource URL
+// (system:public-info-viewer lets anyone read it).
+func routeHealth(health, api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		for _, prefix := range []string{"/healthz", "/livez", "/readyz"} {
+			if p == prefix || strings.HasPrefix(p, prefix+"/") {
+				health.ServeHTTP(w, r)
+				return
+			}
+		}
+		api.ServeHTTP(w, r)
+	})
+}

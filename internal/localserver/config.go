@@ -1,0 +1,153 @@
+package localserver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Authorization modes of --authorization-mode, as kube-apiserver names them.
+const (
+	ModeRBAC        = "RBAC"
+	ModeAlwaysAllow = "AlwaysAllow"
+	ModeAlwaysDeny  = "AlwaysDeny"
+)
+
+// AuthorizationModes lists the modes the server supports, for help and
+// errors.
+var AuthorizationModes = []string{ModeRBAC, ModeAlwaysAllow, ModeAlwaysDeny}
+
+// DefaultServiceAccountIssuer is the issuer used when --service-account-issuer
+// is not given; it is the one kubeadm configures.
+const DefaultServiceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
+
+// Config is the server's configuration. Field names follow kube-apiserver's
+// flags; the zero value plus [Config.Default] is a working sandbox on
+// 127.0.0.1:6443.
+type Config struct {
+	// Listen is the host:port to serve TLS on (--listen).
+	Listen string `json:"listen"`
+	// DataDir keeps the PKI, the kubeconfig and the bbolt database; empty
+	// means everything lives in memory.
+	DataDir string `json:"dataDir,omitempty"`
+	// KubeconfigOut is where the admin kubeconfig is written; empty picks
+	// DataDir/kubeconfig, or a fresh temporary directory.
+	KubeconfigOut string `json:"kubeconfigOut,omitempty"`
+	// Seed lists sources of objects to create at start (internal/loader).
+	Seed []string `json:"seed,omitempty"`
+	// Force allows replacing an existing KubeconfigOut that differs.
+	Force bool `json:"force,omitempty"`
+
+	ClientCAFile                 string        `json:"clientCAFile,omitempty"`
+	TokenAuthFile                string        `json:"tokenAuthFile,omitempty"`
+	EnableBootstrapTokenAuth     bool          `json:"enableBootstrapTokenAuth,omitempty"`
+	ServiceAccountKeyFiles       []string      `json:"serviceAccountKeyFiles,omitempty"`
+	ServiceAccountSigningKeyFile string        `json:"serviceAccountSigningKeyFile,omitempty"`
+	ServiceAccountIssuers        []string      `json:"serviceAccountIssuers,omitempty"`
+	AnonymousAuth                bool          `json:"anonymousAuth"`
+	AuthorizationModes           []string      `json:"authorizationModes"`
+	AuditLogPath                 string        `json:"auditLogPath,omitempty"`
+	AuditPolicyFile              string        `json:"auditPolicyFile,omitempty"`
+	MaxRequestsInFlight          int           `json:"maxRequestsInFlight"`
+	MaxMutatingRequestsInFlight  int           `json:"maxMutatingRequestsInFlight"`
+	RequestTimeout               time.Duration `json:"-"`
+	// TokenSuccessCacheTTL caches successful token authentications, as
+	// kube-apiserver does (10s); zero disables the cache.
+	TokenSuccessCacheTTL time.Duration `json:"-"`
+
+	// Logger receives the server's diagnostics; nil discards them.
+	Logger *slog.Logger `json:"-"`
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time `json:"-"`
+	// Rand is the source of keys and tokens; nil means crypto/rand.
+	Rand io.Reader `json:"-"`
+	// Stdin is read by a "-" seed source.
+	Stdin io.Reader `json:"-"`
+	// AuditOut receives the audit log when AuditLogPath is "-" (stdout in
+	// kube-apiserver).
+	AuditOut io.Writer `json:"-"`
+}
+
+// Default returns the configuration kube-apiserver would have with no flags,
+// adapted to a sandbox: loopback, RBAC (kube-apiserver's default is
+// AlwaysAllow; kauth fails closed), anonymous authentication on.
+func Default() Config {
+	return Config{
+		Listen:                      "127.0.0.1:6443",
+		AnonymousAuth:               true,
+		AuthorizationModes:          []string{ModeRBAC},
+		MaxRequestsInFlight:         400,
+		MaxMutatingRequestsInFlight: 200,
+		RequestTimeout:              60 * time.Second,
+		TokenSuccessCacheTTL:        10 * time.Second,
+	}
+}
+
+// Validate checks the configuration the way kube-apiserver checks its
+// flags, naming the flag in each error.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("--listen %q: expected host:port: %w", c.Listen, err))
+	}
+	if len(c.AuthorizationModes) == 0 {
+		errs = append(errs, fmt.Errorf("--authorization-mode: at least one mode is required (one of %s)", strings.Join(AuthorizationModes, ", ")))
+	}
+	seen := map[string]bool{}
+	for _, m := range c.AuthorizationModes {
+		if !slices.Contains(AuthorizationModes, m) {
+			errs = append(errs, fmt.Errorf("--authorization-mode %q: must be one of %s", m, strings.Join(AuthorizationModes, ", ")))
+		}
+		if seen[m] {
+			errs = append(errs, fmt.Errorf("--authorization-mode %q: specified more than once", m))
+		}
+		seen[m] = true
+	}
+	if c.MaxRequestsInFlight < 0 {
+		errs = append(errs, fmt.Errorf("--max-requests-inflight %d: must not be negative", c.MaxRequestsInFlight))
+	}
+	if c.MaxMutatingRequestsInFlight < 0 {
+		errs = append(errs, fmt.Errorf("--max-mutating-requests-inflight %d: must not be negative", c.MaxMutatingRequestsInFlight))
+	}
+	if c.RequestTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--request-timeout %s: must be positive", c.RequestTimeout))
+	}
+	if c.AuditPolicyFile != "" && c.AuditLogPath == "" {
+		errs = append(errs, errors.New("--audit-policy-file needs --audit-log-path: the log backend is the only audit backend"))
+	}
+	if len(c.ServiceAccountKeyFiles) > 0 && c.ServiceAccountSigningKeyFile == "" {
+		errs = append(errs, errors.New("--service-account-key-file needs --service-account-signing-key-file: tokens the server issues must verify"))
+	}
+	for _, iss := range c.ServiceAccountIssuers {
+		if iss == "" {
+			errs = append(errs, errors.New("--service-account-issuer: must not be empty"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (c *Config) issuers() []string {
+	if len(c.ServiceAccountIssuers) == 0 {
+		return []string{DefaultServiceAccountIssuer}
+	}
+	return c.ServiceAccountIssuers
+}

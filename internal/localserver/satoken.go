@@ -1,0 +1,345 @@
+package localserver
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	jose "gopkg.in/go-jose/go-jose.v2"
+	"gopkg.in/go-jose/go-jose.v2/jwt"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/authentication/authenticator"
+	apiserverserviceaccount "k8s.io/apiserver/pkg/authentication/serviceaccount"
+	jwtcred "k8s.io/apiserver/pkg/authentication/token/jwt"
+)
+
+// TokenRequest limits, as kube-apiserver's serviceaccounts/token storage
+// has them.
+const (
+	defaultTokenExpirationSeconds = 3600
+	minTokenExpirationSeconds     = 600
+)
+
+// objectGetter reads the live objects a service-account token is bound
+// to. The store implements it; errors are apierrors (NotFound).
+type objectGetter interface {
+	GetServiceAccount(ctx context.Context, namespace, name string) (*corev1.ServiceAccount, error)
+	GetSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error)
+	GetPod(ctx context.Context, namespace, name string) (*corev1.Pod, error)
+}
+
+// saClaims are the private claims of kube-apiserver's bound tokens, under
+// "kubernetes.io".
+type saClaims struct {
+	Kubernetes saKubernetes `json:"kubernetes.io"`
+}
+
+type saKubernetes struct {
+	Namespace string           `json:"namespace,omitempty"`
+	Svcacct   saRef            `json:"serviceaccount"`
+	Pod       *saRef           `json:"pod,omitempty"`
+	Secret    *saRef           `json:"secret,omitempty"`
+	WarnAfter *jwt.NumericDate `json:"warnafter,omitempty"`
+}
+
+type saRef struct {
+	Name string `json:"name,omitempty"`
+	UID  string `json:"uid,omitempty"`
+}
+
+// saTokens issues and verifies service-account JWTs.
+type saTokens struct {
+	issuer    string // the first issuer signs
+	issuers   map[string]bool
+	audiences authenticator.Audiences // the API audiences: the issuers
+	signer    jose.Signer
+	keys      []verifyKey
+	getter    objectGetter
+	now       func() time.Time
+}
+
+type verifyKey struct {
+	id  string
+	key any
+}
+
+func newSATokens(c *Config, p *PKI, getter objectGetter) (*saTokens, error) {
+	issuers := c.issuers()
+	t := &saTokens{issuer: issuers[0], issuers: map[string]bool{}, audiences: issuers, getter: getter, now: c.now}
+	for _, iss := range issuers {
+		t.issuers[iss] = true
+	}
+	signer, err := joseSigner(p.SAKey)
+	if err != nil {
+		return nil, err
+	}
+	t.signer = signer
+	for _, k := range p.SAPublicKeys {
+		id, err := keyID(k)
+		if err != nil {
+			return nil, err
+		}
+		t.keys = append(t.keys, verifyKey{id: id, key: k})
+	}
+	return t, nil
+}
+
+// keyID derives the "kid" header from the public key as kube-apiserver
+// does: base64url(sha256(PKIX DER)), so it cannot be reversed into the key.
+func keyID(pub any) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("encoding service-account public key: %w", err)
+	}
+	sum := sha256.Sum256(der)
+	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
+}
+
+func joseSigner(key crypto.Signer) (jose.Signer, error) {
+	var alg jose.SignatureAlgorithm
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		alg = jose.RS256
+	case *ecdsa.PrivateKey:
+		switch k.Curve {
+		case elliptic.P256():
+			alg = jose.ES256
+		case elliptic.P384():
+			alg = jose.ES384
+		case elliptic.P521():
+			alg = jose.ES512
+		default:
+			return nil, errors.New("service-account signing key: ECDSA curve must be P-256, P-384 or P-521")
+		}
+	default:
+		return nil, fmt.Errorf("service-account signing key: %T is not an RSA or ECDSA key", key)
+	}
+	id, err := keyID(key.Public())
+	if err != nil {
+		return nil, err
+	}
+	jwk := &jose.JSONWebKey{Algorithm: string(alg), Key: key, KeyID: id, Use: "sig"}
+	return jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jwk}, nil)
+}
+
+// TokenRequest fills req.Status for a TokenRequest on sa, as kube-apiserver
+// does: default and bounded expiration, audiences defaulting to the API
+// audiences, an optional bound Pod or Secret that must exist with the given
+// uid, and a fresh jti.
+func (t *saTokens) TokenRequest(ctx context.Context, sa *corev1.ServiceAccount, req *authenticationv1.TokenRequest) (*authenticationv1.TokenRequest, error) {
+	out := req.DeepCopy()
+	spec := &out.Spec
+	if spec.ExpirationSeconds == nil {
+		spec.ExpirationSeconds = ptrInt64(defaultTokenExpirationSeconds)
+	}
+	if *spec.ExpirationSeconds < minTokenExpirationSeconds {
+		return nil, apierrors.NewInvalid(schema.GroupKind{Group: "authentication.k8s.io", Kind: "TokenRequest"}, "",
+			field.ErrorList{field.Invalid(field.NewPath("spec", "expirationSeconds"), *spec.ExpirationSeconds, "may not specify a duration less than 10 minutes")})
+	}
+	if len(spec.Audiences) == 0 {
+		spec.Audiences = append([]string(nil), t.audiences...)
+	}
+	priv := saClaims{Kubernetes: saKubernetes{Namespace: sa.Namespace, Svcacct: saRef{Name: sa.Name, UID: string(sa.UID)}}}
+	if ref := spec.BoundObjectRef; ref != nil {
+		if err := t.bind(ctx, sa.Namespace, ref, &priv); err != nil {
+			return nil, err
+		}
+	}
+	now := t.now()
+	exp := now.Add(time.Duration(*spec.ExpirationSeconds) * time.Second)
+	pub := jwt.Claims{
+		Issuer:    t.issuer,
+		Subject:   apiserverserviceaccount.MakeUsername(sa.Namespace, sa.Name),
+		Audience:  jwt.Audience(spec.Audiences),
+		IssuedAt:  jwt.NewNumericDate(now),
+		NotBefore: jwt.NewNumericDate(now),
+		Expiry:    jwt.NewNumericDate(exp),
+		ID:        uuid.NewString(),
+	}
+	tok, err := jwt.Signed(t.signer).Claims(priv).Claims(pub).CompactSerialize()
+	if err != nil {
+		return nil, fmt.Errorf("signing service-account token: %w", err)
+	}
+	out.Status = authenticationv1.TokenRequestStatus{Token: tok, ExpirationTimestamp: metav1.NewTime(exp)}
+	return out, nil
+}
+
+func (t *saTokens) bind(ctx context.Context, ns string, ref *authenticationv1.BoundObjectReference, priv *saClaims) error {
+	var uid, kind string
+	switch {
+	case ref.Kind == "Pod" && (ref.APIVersion == "v1" || ref.APIVersion == ""):
+		pod, err := t.getter.GetPod(ctx, ns, ref.Name)
+		if err != nil {
+			return err
+		}
+		uid, kind = string(pod.UID), "Pod"
+		priv.Kubernetes.Pod = &saRef{Name: pod.Name, UID: uid}
+	case ref.Kind == "Secret" && (ref.APIVersion == "v1" || ref.APIVersion == ""):
+		sec, err := t.getter.GetSecret(ctx, ns, ref.Name)
+		if err != nil {
+			return err
+		}
+		uid, kind = string(sec.UID), "Secret"
+		priv.Kubernetes.Secret = &saRef{Name: sec.Name, UID: uid}
+	default:
+		return apierrors.NewBadRequest(fmt.Sprintf("cannot bind token to object of type %s, %s (Pod or Secret in v1)", ref.APIVersion, ref.Kind))
+	}
+	if ref.UID != "" && string(ref.UID) != uid {
+		return apierrors.NewConflict(schema.GroupResource{Resource: strings.ToLower(kind) + "s"}, ref.Name,
+			fmt.Errorf("the UID in the bound object reference (%s) does not match the UID in record. The object might have been deleted and then recreated", ref.UID))
+	}
+	return nil
+}
+
+// AuthenticateToken verifies a service-account JWT as kube-apiserver's JWT
+// authenticator does: a token of another issuer is not ours (no error);
+// then signature, issuer, audiences, time, and the live ServiceAccount (and
+// bound Pod or Secret) with matching uids.
+func (t *saTokens) AuthenticateToken(ctx context.Context, token string) (*authenticator.Response, bool, error) {
+	if !t.hasOurIssuer(token) {
+		return nil, false, nil
+	}
+	tok, err := jwt.ParseSigned(token)
+	if err != nil {
+		return nil, false, nil
+	}
+	var kid string
+	for _, h := range tok.Headers {
+		if h.KeyID != "" {
+			kid = h.KeyID
+			break
+		}
+	}
+	pub, priv, err := t.verify(tok, kid)
+	if err != nil {
+		return nil, false, err
+	}
+	if !t.issuers[pub.Issuer] {
+		return nil, false, fmt.Errorf("token issuer %q is invalid", pub.Issuer)
+	}
+	tokenAuds := authenticator.Audiences(pub.Audience)
+	if len(tokenAuds) == 0 {
+		tokenAuds = t.audiences
+	}
+	requested, ok := authenticator.AudiencesFrom(ctx)
+	if !ok {
+		requested = t.audiences
+	}
+	auds := tokenAuds.Intersect(requested)
+	if len(auds) == 0 {
+		return nil, false, fmt.Errorf("token audiences %q is invalid for the target audiences %q", tokenAuds, requested)
+	}
+	info, err := t.validate(ctx, pub, priv)
+	if err != nil {
+		return nil, false, err
+	}
+	return &authenticator.Response{User: info.UserInfo(), Audiences: auds}, true, nil
+}
+
+func (t *saTokens) verify(tok *jwt.JSONWebToken, kid string) (*jwt.Claims, *saClaims, error) {
+	var errs []error
+	for _, k := range t.keys {
+		if kid != "" && k.id != kid {
+			continue
+		}
+		pub, priv := &jwt.Claims{}, &saClaims{}
+		if err := tok.Claims(k.key, pub, priv); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return pub, priv, nil
+	}
+	if len(errs) == 0 {
+		return nil, nil, errors.New("invalid signature, no keys found")
+	}
+	return nil, nil, errors.Join(errs...)
+}
+
+func (t *saTokens) validate(ctx context.Context, pub *jwt.Claims, priv *saClaims) (*apiserverserviceaccount.ServiceAccountInfo, error) {
+	now := t.now()
+	switch err := pub.Validate(jwt.Expected{Time: now}); {
+	case err == nil:
+	case errors.Is(err, jwt.ErrExpired):
+		return nil, errors.New("service account token has expired")
+	case errors.Is(err, jwt.ErrNotValidYet):
+		return nil, errors.New("service account token is not valid yet")
+	default:
+		return nil, errors.New("service account token claims could not be validated due to unexpected validation error")
+	}
+	// Objects deleted before now-leeway no longer back a token.
+	deletedBefore := now.Add(-jwt.DefaultLeeway)
+	k := priv.Kubernetes
+	sa, err := t.getter.GetServiceAccount(ctx, k.Namespace, k.Svcacct.Name)
+	if err != nil {
+		return nil, err
+	}
+	if sa.DeletionTimestamp != nil && sa.DeletionTimestamp.Time.Before(deletedBefore) {
+		return nil, fmt.Errorf("service account %s/%s has been deleted", k.Namespace, k.Svcacct.Name)
+	}
+	if string(sa.UID) != k.Svcacct.UID {
+		return nil, fmt.Errorf("service account UID (%s) does not match claim (%s)", sa.UID, k.Svcacct.UID)
+	}
+	info := &apiserverserviceaccount.ServiceAccountInfo{Namespace: k.Namespace, Name: k.Svcacct.Name, UID: k.Svcacct.UID, CredentialID: jwtcred.CredentialIDForJTI(pub.ID)}
+	if k.Secret != nil {
+		sec, err := t.getter.GetSecret(ctx, k.Namespace, k.Secret.Name)
+		if err != nil || (sec.DeletionTimestamp != nil && sec.DeletionTimestamp.Time.Before(deletedBefore)) {
+			return nil, errors.New("service account token has been invalidated")
+		}
+		if string(sec.UID) != k.Secret.UID {
+			return nil, fmt.Errorf("secret UID (%s) does not match service account secret ref claim (%s)", sec.UID, k.Secret.UID)
+		}
+	}
+	if k.Pod != nil {
+		pod, err := t.getter.GetPod(ctx, k.Namespace, k.Pod.Name)
+		if err != nil || (pod.DeletionTimestamp != nil && pod.DeletionTimestamp.Time.Before(deletedBefore)) {
+			return nil, errors.New("service account token has been invalidated")
+		}
+		if string(pod.UID) != k.Pod.UID {
+			return nil, fmt.Errorf("pod UID (%s) does not match service account pod ref claim (%s)", pod.UID, k.Pod.UID)
+		}
+		info.PodName, info.PodUID = k.Pod.Name, k.Pod.UID
+	}
+	return info, nil
+}
+
+// hasOurIssuer peeks at the unverified "iss" claim, so that tokens of other
+// issuers pass to the next authenticator without an error.
+func (t *saTokens) hasOurIssuer(token string) bool {
+	if strings.HasPrefix(strings.TrimSpace(token), "{") {
+		return false
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return false
+	}
+	var claims struct {
+		// Unverified: only used to route the token.
+		Issuer string `json:"iss"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return false
+	}
+	return t.issuers[claims.Issuer]
+}
+
+func ptrInt64(v int64) *int64 { return &v }
