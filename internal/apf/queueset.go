@@ -387,6 +387,8 @@ func (qs *QueueSet) Cancel(now int64, r *QRequest) bool {
 	return true
 }
 
+func (qs *QueueSet) resetDemand(now int64) demandStats { return qs.demand.reset(now) }
+
 // integrator accumulates the time-weighted moments of seat demand, as
 // fairqueuing's Integrator does.
 type integrator struct {

@@ -20,10 +20,36 @@ type SimulateOptions struct {
 	MaxMutatingRequestsInflight int
 }
 
+// levelModel is what the simulator needs of a priority level's queues.
+// [QueueSet] is the model; the fidelity test plugs in k8s.io/apiserver's
+// own queueset behind the same interface.
+type levelModel interface {
+	Arrive(now int64, r *QRequest, hash uint64) Outcome
+	Finish(now int64, r *QRequest)
+	Cancel(now int64, r *QRequest) bool
+	SetConcurrencyLimit(now int64, cl int)
+	resetDemand(now int64) demandStats
+	Waiting() int
+	SeatsInUse() int
+	ConcurrencyLimit() int
+}
+
+// modelFactory builds a level's model at time 0.
+type modelFactory func(cfg QueueConfig, cl int, onDispatch func(*QRequest, int64)) (levelModel, error)
+
+func newQueueSetModel(cfg QueueConfig, cl int, onDispatch func(*QRequest, int64)) (levelModel, error) {
+	qs, err := NewQueueSet(cfg, cl, 0)
+	if err != nil {
+		return nil, err
+	}
+	qs.OnDispatch = onDispatch
+	return qs, nil
+}
+
 type simLevel struct {
 	idx    int
 	limits LevelLimits
-	qs     *QueueSet
+	qs     levelModel
 	rep    *LevelReport
 	series *LevelSeries
 }
@@ -65,7 +91,11 @@ type sim struct {
 
 // Simulate replays w against cfg and reports per level and per client.
 func Simulate(w *Workload, cfg *Config, opts SimulateOptions) (*Report, error) {
-	s, err := newSim(w, cfg, opts)
+	return simulate(w, cfg, opts, newQueueSetModel)
+}
+
+func simulate(w *Workload, cfg *Config, opts SimulateOptions, factory modelFactory) (*Report, error) {
+	s, err := newSim(w, cfg, opts, factory)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +107,7 @@ func Simulate(w *Workload, cfg *Config, opts SimulateOptions) (*Report, error) {
 	return rep, nil
 }
 
-func newSim(w *Workload, cfg *Config, opts SimulateOptions) (*sim, error) {
+func newSim(w *Workload, cfg *Config, opts SimulateOptions, factory modelFactory) (*sim, error) {
 	s := &sim{w: w, wait: int64(w.QueueWaitLimit.Duration)}
 	limits := Limits(cfg, w.ServerConcurrencyLimit)
 	s.alloc = newAllocator(limits)
@@ -93,7 +123,7 @@ func newSim(w *Workload, cfg *Config, opts SimulateOptions) (*sim, error) {
 		if l.Exempt() {
 			qc.Queues = -1
 		}
-		qs, err := NewQueueSet(qc, l.InitialConcurrencyLimit, 0)
+		qs, err := factory(qc, l.InitialConcurrencyLimit, s.onDispatch)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +137,6 @@ func newSim(w *Workload, cfg *Config, opts SimulateOptions) (*sim, error) {
 		if s.series != nil {
 			s.series.Levels = append(s.series.Levels, LevelSeries{Name: l.Name})
 		}
-		qs.OnDispatch = s.onDispatch
 		s.levels = append(s.levels, lv)
 		byName[l.Name] = lv
 	}
@@ -241,7 +270,7 @@ func (s *sim) timeout() {
 func (s *sim) borrow() {
 	obs := make([]demandStats, len(s.levels))
 	for i, lv := range s.levels {
-		obs[i] = lv.qs.demand.reset(s.now)
+		obs[i] = lv.qs.resetDemand(s.now)
 	}
 	cls := s.alloc.adjust(obs)
 	for i, lv := range s.levels {

@@ -349,3 +349,23 @@ func (a *arrivals) advance() {
 		a.done = true
 	}
 }
+
+// ReadWorkload reads and checks a workload file and its trace files with
+// readFile (os.ReadFile in the CLI).
+func ReadWorkload(path string, readFile func(string) ([]byte, error)) (*Workload, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	w, err := ParseWorkload(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := LoadTraces(w, readFile); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// ConfigDir is the folder the workload's config: paths are relative to.
+func (w *Workload) ConfigDir() string { return filepath.Dir(w.File) }
