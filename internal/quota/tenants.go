@@ -1,0 +1,210 @@
+package quota
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// The tenants file's apiVersion and kind.
+const (
+	TenantsAPIVersion = "kauth.io/v1alpha1"
+	TenantsKind       = "Tenants"
+)
+
+// DefaultAdminRole is the ClusterRole a tenant's admins are bound to in
+// each of its namespaces.
+const DefaultAdminRole = "admin"
+
+// Tenants is the tenants file: who owns which namespaces, with what quota
+// and limits, administered by whom.
+type Tenants struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// Defaults apply to every tenant that does not set its own.
+	Defaults *TenantDefaults `json:"defaults,omitempty"`
+	Tenants  []Tenant        `json:"tenants"`
+}
+
+// TenantDefaults are the quota, limits and admin role a tenant gets when
+// it does not set them.
+type TenantDefaults struct {
+	Quota     *TenantQuota            `json:"quota,omitempty"`
+	Limits    []corev1.LimitRangeItem `json:"limits,omitempty"`
+	AdminRole string                  `json:"adminRole,omitempty"`
+}
+
+// Tenant is one team: its namespaces, the quota and limit range each of
+// them gets, and its administrators.
+type Tenant struct {
+	Name       string   `json:"name"`
+	Namespaces []string `json:"namespaces"`
+	Admins     Admins   `json:"admins,omitzero"`
+	// AdminRole is the ClusterRole the admins get in each namespace
+	// ("admin" unless the defaults say otherwise).
+	AdminRole string `json:"adminRole,omitempty"`
+	// Quota becomes a ResourceQuota in each namespace.
+	Quota *TenantQuota `json:"quota,omitempty"`
+	// Limits become a LimitRange in each namespace.
+	Limits []corev1.LimitRangeItem `json:"limits,omitempty"`
+	// Labels and Annotations are added to each Namespace (for example
+	// pod-security.kubernetes.io/enforce).
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Admins are the subjects bound to the admin role.
+type Admins struct {
+	Groups []string `json:"groups,omitempty"`
+	Users  []string `json:"users,omitempty"`
+}
+
+// TenantQuota is a ResourceQuota's spec.
+type TenantQuota struct {
+	Hard          corev1.ResourceList         `json:"hard"`
+	Scopes        []corev1.ResourceQuotaScope `json:"scopes,omitempty"`
+	ScopeSelector *corev1.ScopeSelector       `json:"scopeSelector,omitempty"`
+}
+
+// Effective returns the tenant with the defaults filled in.
+func (t *Tenants) Effective(i int) Tenant {
+	tn := t.Tenants[i]
+	if d := t.Defaults; d != nil {
+		if tn.Quota == nil && d.Quota != nil {
+			tn.Quota = d.Quota
+		}
+		if tn.Limits == nil {
+			tn.Limits = d.Limits
+		}
+		if tn.AdminRole == "" {
+			tn.AdminRole = d.AdminRole
+		}
+	}
+	if tn.AdminRole == "" {
+		tn.AdminRole = DefaultAdminRole
+	}
+	return tn
+}
+
+// validate checks what the structure cannot: names, uniqueness, values.
+// lines maps a field path to its line.
+func (t *Tenants) validate(file string, lines map[string]int) error {
+	at := func(path string, format string, args ...any) error {
+		return fmt.Errorf("%s:%d: %s: %s", file, lineFor(lines, path), path, fmt.Sprintf(format, args...))
+	}
+	if t.APIVersion != TenantsAPIVersion {
+		return at("apiVersion", "must be %s, got %q", TenantsAPIVersion, t.APIVersion)
+	}
+	if t.Kind != TenantsKind {
+		return at("kind", "must be %s, got %q", TenantsKind, t.Kind)
+	}
+	if len(t.Tenants) == 0 {
+		return at("tenants", "must list at least one tenant")
+	}
+	if t.Defaults != nil {
+		if err := validateQuotaAndLimits("defaults", t.Defaults.Quota, t.Defaults.Limits, at); err != nil {
+			return err
+		}
+	}
+	tenants, namespaces := map[string]string{}, map[string]string{}
+	for i, tn := range t.Tenants {
+		p := fmt.Sprintf("tenants[%d]", i)
+		if errs := validation.IsDNS1123Label(tn.Name); len(errs) > 0 {
+			return at(p+".name", "%q is not a valid tenant name: %s", tn.Name, errs[0])
+		}
+		if prev, dup := tenants[tn.Name]; dup {
+			return at(p+".name", "tenant %q is already defined at %s", tn.Name, prev)
+		}
+		tenants[tn.Name] = p
+		if len(tn.Namespaces) == 0 {
+			return at(p+".namespaces", "must list at least one namespace")
+		}
+		for j, ns := range tn.Namespaces {
+			np := fmt.Sprintf("%s.namespaces[%d]", p, j)
+			if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+				return at(np, "%q is not a valid namespace name: %s", ns, errs[0])
+			}
+			if prev, dup := namespaces[ns]; dup {
+				return at(np, "namespace %q already belongs to %s", ns, prev)
+			}
+			namespaces[ns] = fmt.Sprintf("tenant %q", tn.Name)
+		}
+		if err := validateAdmins(p, tn.Admins, at); err != nil {
+			return err
+		}
+		if err := validateLabels(p, tn.Labels, at); err != nil {
+			return err
+		}
+		if err := validateQuotaAndLimits(p, tn.Quota, tn.Limits, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type atFunc func(path string, format string, args ...any) error
+
+func validateAdmins(p string, a Admins, at atFunc) error {
+	for j, g := range a.Groups {
+		if g == "" {
+			return at(fmt.Sprintf("%s.admins.groups[%d]", p, j), "must not be empty")
+		}
+	}
+	for j, u := range a.Users {
+		if u == "" {
+			return at(fmt.Sprintf("%s.admins.users[%d]", p, j), "must not be empty")
+		}
+	}
+	return nil
+}
+
+func validateLabels(p string, labels map[string]string, at atFunc) error {
+	for _, k := range sortedKeys(labels) {
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return at(p+".labels."+k, "invalid label key: %s", errs[0])
+		}
+		if errs := validation.IsValidLabelValue(labels[k]); len(errs) > 0 {
+			return at(p+".labels."+k, "invalid label value %q: %s", labels[k], errs[0])
+		}
+	}
+	return nil
+}
+
+func validateQuotaAndLimits(p string, q *TenantQuota, limits []corev1.LimitRangeItem, at atFunc) error {
+	if q != nil {
+		if len(q.Hard) == 0 {
+			return at(p+".quota.hard", "must set at least one resource")
+		}
+		for _, name := range sortedNames(q.Hard) {
+			if errs := validation.IsQualifiedName(string(name)); len(errs) > 0 {
+				return at(p+".quota.hard."+string(name), "invalid resource name: %s", errs[0])
+			}
+			if v := q.Hard[name]; v.Sign() < 0 {
+				return at(p+".quota.hard."+string(name), "must not be negative")
+			}
+		}
+	}
+	for j, item := range limits {
+		lp := fmt.Sprintf("%s.limits[%d]", p, j)
+		switch item.Type {
+		case corev1.LimitTypeContainer:
+		case corev1.LimitTypePod, corev1.LimitTypePersistentVolumeClaim:
+			if len(item.Default) > 0 || len(item.DefaultRequest) > 0 {
+				return at(lp, "default and defaultRequest apply to type Container only, not %s", item.Type)
+			}
+		default:
+			return at(lp+".type", "must be Container, Pod or PersistentVolumeClaim, got %q", item.Type)
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	return keys
+}
