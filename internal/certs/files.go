@@ -1,0 +1,115 @@
+package certs
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Modes of the files kauth writes: private keys and kubeconfigs holding
+// them are private from the moment they are created.
+const (
+	modePublic  os.FileMode = 0o644
+	modePrivate os.FileMode = 0o600
+)
+
+// File is one file a command writes.
+type File struct {
+	Path string
+	Data []byte
+	Mode os.FileMode
+}
+
+// ExistsError reports an output file that is already there.
+type ExistsError struct{ Path string }
+
+func (e *ExistsError) Error() string { return fmt.Sprintf("%s already exists", e.Path) }
+
+// WriteFiles writes files all or nothing. Every path is checked first,
+// so an existing file (without force) stops the write before anything
+// changed. Each file goes to a temporary name in its folder, created with
+// its final mode, and is then linked (refusing to replace) or, with force,
+// renamed into place. If a later file fails, files written earlier in the
+// same call are removed again.
+func WriteFiles(files []File, force bool) error {
+	if !force {
+		for _, f := range files {
+			if _, err := os.Lstat(f.Path); err == nil {
+				return &ExistsError{Path: f.Path}
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("checking %s: %w", f.Path, err)
+			}
+		}
+	}
+	var done []string
+	for _, f := range files {
+		if err := writeAtomic(f, force); err != nil {
+			for _, p := range done {
+				_ = os.Remove(p)
+			}
+			return err
+		}
+		done = append(done, f.Path)
+	}
+	return nil
+}
+
+func writeAtomic(f File, force bool) error {
+	dir := filepath.Dir(f.Path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating folder %s: %w", dir, err)
+	}
+	tmp, err := createTemp(dir, filepath.Base(f.Path), f.Mode)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", f.Path, err)
+	}
+	name := tmp.Name()
+	defer os.Remove(name) // a no-op once the file was renamed or linked
+	_, err = tmp.Write(f.Data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", f.Path, err)
+	}
+	if force {
+		if err := os.Rename(name, f.Path); err != nil {
+			return fmt.Errorf("writing %s: %w", f.Path, err)
+		}
+		return nil
+	}
+	// A hard link fails if the target appeared in the meantime, where a
+	// rename would silently replace it.
+	if err := os.Link(name, f.Path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return &ExistsError{Path: f.Path}
+		}
+		return fmt.Errorf("writing %s: %w", f.Path, err)
+	}
+	return nil
+}
+
+// createTemp is os.CreateTemp with a chosen mode, so that a key file is
+// never readable by others, not even for an instant.
+func createTemp(dir, base string, mode os.FileMode) (*os.File, error) {
+	for range 10 {
+		var b [6]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, err
+		}
+		p := filepath.Join(dir, "."+base+"."+hex.EncodeToString(b[:])+".tmp")
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("could not create a temporary file in %s", dir)
+}
