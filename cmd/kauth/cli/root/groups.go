@@ -9,6 +9,7 @@ import (
 	"github.com/kauth/kauth/cmd/kauth/cli/cert"
 	"github.com/kauth/kauth/cmd/kauth/cli/quota"
 	"github.com/kauth/kauth/cmd/kauth/cli/rbac"
+	"github.com/kauth/kauth/cmd/kauth/cli/serve"
 	"github.com/kauth/kauth/cmd/kauth/cli/token"
 )
 
@@ -22,5 +23,6 @@ func addDomainGroups(cmd *cobra.Command, f *cli.Factory) {
 		authz.NewCmd(f),
 		apf.NewCmd(f),
 		quota.NewCmd(f),
+		serve.NewCmd(f),
 	)
 }
