@@ -79,6 +79,8 @@ type fqQueue struct {
 	executing     int
 	seatsInUse    int
 	nextDispatchR SeatSeconds
+	index         int
+	nePos         int // position in QueueSet.nonEmpty, -1 when no request waits
 }
 
 func (q *fqQueue) peek() *QRequest {
@@ -123,6 +125,7 @@ type QueueSet struct {
 	seatsInUse, seatsWaiting  int
 	queuedSeatsInUse, activeQ int
 	hand                      [64]int
+	nonEmpty                  []*fqQueue
 	demand                    integrator
 	OnDispatch                func(r *QRequest, now int64)
 }
@@ -140,7 +143,7 @@ func NewQueueSet(cfg QueueConfig, cl int, now int64) (*QueueSet, error) {
 		qs.dealer = d
 		qs.queues = make([]*fqQueue, cfg.Queues)
 		for i := range qs.queues {
-			qs.queues[i] = &fqQueue{}
+			qs.queues[i] = &fqQueue{index: i, nePos: -1}
 		}
 		qs.robinIndex = 0
 	}
@@ -234,6 +237,10 @@ func (qs *QueueSet) Arrive(now int64, r *QRequest, hash uint64) Outcome {
 	}
 	q.push(r)
 	r.state = stateWaiting
+	if q.waiting == 0 {
+		q.nePos = len(qs.nonEmpty)
+		qs.nonEmpty = append(qs.nonEmpty, q)
+	}
 	q.waiting++
 	q.waitingSeats += r.Seats
 	q.waitingWork += r.totalWork
@@ -282,21 +289,21 @@ func (qs *QueueSet) dispatchAsMuchAsPossible(now int64) {
 // whose head request has the smallest virtual finish time, and starts it
 // if its seats fit.
 func (qs *QueueSet) dispatchOne(now int64) bool {
+	// Upstream scans every queue from robinIndex+1 round robin and keeps
+	// the first strict minimum; scanning only the queues with waiting
+	// requests and breaking ties by that same round-robin position picks
+	// the same queue.
 	nq := len(qs.queues)
 	minFinish := fcrequest.MaxSeatSeconds
-	minIdx := -1
-	ri := qs.robinIndex
-	for range nq {
-		ri++
-		if ri == nq {
-			ri = 0
+	minIdx, minPos := -1, nq
+	for _, q := range qs.nonEmpty {
+		f := q.nextDispatchR + q.peek().totalWork
+		pos := q.index - qs.robinIndex - 1
+		if pos < 0 {
+			pos += nq
 		}
-		q := qs.queues[ri]
-		if q.waiting == 0 {
-			continue
-		}
-		if f := q.nextDispatchR + q.peek().totalWork; f < minFinish {
-			minFinish, minIdx = f, ri
+		if f < minFinish || f == minFinish && pos < minPos {
+			minFinish, minIdx, minPos = f, q.index, pos
 		}
 	}
 	if minIdx < 0 {
@@ -326,6 +333,12 @@ func (qs *QueueSet) dispatchOne(now int64) bool {
 
 func (qs *QueueSet) unqueue(q *fqQueue, r *QRequest) {
 	q.waiting--
+	if q.waiting == 0 {
+		last := qs.nonEmpty[len(qs.nonEmpty)-1]
+		qs.nonEmpty[q.nePos], last.nePos = last, q.nePos
+		qs.nonEmpty = qs.nonEmpty[:len(qs.nonEmpty)-1]
+		q.nePos = -1
+	}
 	q.waitingSeats -= r.Seats
 	q.waitingWork -= r.totalWork
 	qs.totWaiting--
