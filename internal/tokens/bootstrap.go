@@ -189,7 +189,7 @@ func InspectBootstrapSecret(s *corev1.Secret, secret string, now time.Time) *Boo
 	if err != nil {
 		info.problem("%s: %v", bootstrapapi.BootstrapTokenExtraGroupsKey, err)
 	} else {
-		info.ExtraGroups = slices.DeleteFunc(groups, func(g string) bool { return g == bootstrapapi.BootstrapDefaultGroup })
+		info.ExtraGroups = slices.DeleteFunc(slices.Clone(groups), func(g string) bool { return g == bootstrapapi.BootstrapDefaultGroup })
 	}
 	if !slices.Contains(info.Usages, "authentication") {
 		info.problem("%s is not \"true\": kube-apiserver does not accept the token for authentication", bootstrapapi.BootstrapTokenUsageAuthentication)

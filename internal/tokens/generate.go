@@ -63,10 +63,23 @@ func ValidateToken(token string) error {
 // weakness explains why a token is easy to guess, or returns "".
 func weakness(token string) string {
 	lower := strings.ToLower(token)
+	found, at, covered := "", len(token), 0
 	for _, word := range commonWords {
-		if strings.Contains(lower, word) && len(word)*2 >= len(token)/2 {
-			return fmt.Sprintf("it is built around the common word %q", word)
+		i := strings.Index(lower, word)
+		if i < 0 {
+			continue
 		}
+		covered += len(word)
+		if i < at {
+			found, at = word, i
+		}
+	}
+	// Common words that make up half the token or more dominate it.
+	if covered*2 < len(token) {
+		found = ""
+	}
+	if found != "" {
+		return fmt.Sprintf("it is built around the common word %q", found)
 	}
 	if bits := entropyBits(token); bits < 64 {
 		return fmt.Sprintf("it carries about %d bits of entropy, expected at least 128", bits)

@@ -157,7 +157,7 @@ func TestWrittenFilesReadByTokenfile(t *testing.T) {
 		{User: "bob", UID: "1002"},
 		{User: "carol smith", UID: "u,3", Groups: []string{"team \"a\"", "system:masters"}},
 		{User: "dave", UID: "", Groups: []string{"only"}},
-		{User: "ève", UID: "5", Groups: []string{"grüppe"}, Token: "Given_Token-0123456789abcdefXYZ"},
+		{User: "ève", UID: "5", Groups: []string{"grüppe"}, Token: "G1ven_Tq8n-9f3Kx7Lm2Pz5Rw4Vy6Hb"},
 	}
 	want := map[string]UserInfo{}
 	for _, u := range users {
@@ -250,14 +250,20 @@ func TestEditsKeepOtherBytes(t *testing.T) {
 		},
 		{
 			name: "rotate first keeps groups and extra columns",
-			edit: func(p string) error { _, err := RotateStaticToken(p, "alice", bytes.NewReader(bytes.Repeat([]byte{7}, 32))); return err },
+			edit: func(p string) error {
+				_, err := RotateStaticToken(p, "alice", bytes.NewReader(bytes.Repeat([]byte{7}, 32)))
+				return err
+			},
 			want: func(string) string {
 				return "\r\nBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc,alice,1,\"a,b\",x\r\n\r\n\"odd\"\"token-0123456789abcdef\",bob,2\r\nthird-token-0123456789abcdef, carol ,3"
 			},
 		},
 		{
 			name: "rotate last keeps missing newline",
-			edit: func(p string) error { _, err := RotateStaticToken(p, " carol ", bytes.NewReader(bytes.Repeat([]byte{7}, 32))); return err },
+			edit: func(p string) error {
+				_, err := RotateStaticToken(p, " carol ", bytes.NewReader(bytes.Repeat([]byte{7}, 32)))
+				return err
+			},
 			want: func(string) string {
 				return "\r\nfirst-token-0123456789abcdef,alice,1,\"a,b\",x\r\n\r\n\"odd\"\"token-0123456789abcdef\",bob,2\r\nBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc,\" carol \",3"
 			},
@@ -298,9 +304,9 @@ func TestAddStaticTokenErrors(t *testing.T) {
 		{name: "token with comma", req: AddRequest{User: "bob", Token: "abc,defghijklmnopqrstuvwxyz"}, wantErr: "--token: token has ',' at position 4"},
 		{name: "token with space", req: AddRequest{User: "bob", Token: "abcdefghijklm nopqrstuvwxyz"}, wantErr: "--token: token has whitespace or a control character at position 14"},
 		{name: "short token", req: AddRequest{User: "bob", Token: "Ab3dE6gH9"}, wantErr: "--token: token is 9 characters long, expected at least 22"},
-		{name: "dictionary token", req: AddRequest{User: "bob", Token: "kubernetes-password-2024"}, wantErr: "--token: token is weak: it is built around the common word \"password\""},
+		{name: "dictionary token", req: AddRequest{User: "bob", Token: "kubernetes-password-2024"}, wantErr: "--token: token is weak: it is built around the common word \"kubernetes\""},
 		{name: "low entropy token", req: AddRequest{User: "bob", Token: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, wantErr: "--token: token is weak: it carries about 0 bits"},
-		{name: "token in use", file: "Given_Token-0123456789abcdefXYZ,alice,1\n", req: AddRequest{User: "bob", Token: "Given_Token-0123456789abcdefXYZ"}, wantErr: "tokens.csv:1: the given token is already in use (user \"alice\")"},
+		{name: "token in use", file: "G1ven_Tq8n-9f3Kx7Lm2Pz5Rw4Vy6Hb,alice,1\n", req: AddRequest{User: "bob", Token: "G1ven_Tq8n-9f3Kx7Lm2Pz5Rw4Vy6Hb"}, wantErr: "tokens.csv:1: the given token is already in use (user \"alice\")"},
 		{name: "empty user", req: AddRequest{User: ""}, wantErr: "--user \"\": expected a non-empty name"},
 		{name: "group with comma", req: AddRequest{User: "bob", Groups: []string{"a,b"}}, wantErr: "--group \"a,b\": expected a non-empty name without commas"},
 	}
