@@ -29,7 +29,7 @@ func (idx *Index) Authorize(_ context.Context, a authorizer.Attributes) (authori
 	if u == nil {
 		return authorizer.DecisionNoOpinion, "", errNoUser
 	}
-	req := newRequest(a)
+	req := idx.vocab.request(a)
 	var (
 		errs []error
 		buf  [64]int32
@@ -51,7 +51,7 @@ func (idx *Index) Authorize(_ context.Context, a authorizer.Attributes) (authori
 			}
 			for i := range b.role.rules {
 				if b.role.rules[i].allows(&req) {
-					return authorizer.DecisionAllow, "RBAC: allowed by " + b.describe(b.appliesTo(name, groups)), nil
+					return authorizer.DecisionAllow, b.allowed[b.appliesTo(name, groups)], nil
 				}
 			}
 		}
@@ -91,30 +91,34 @@ func (idx *Index) Rules(u user.Info, ns string) ([]RuleRef, error) {
 	var (
 		out  []RuleRef
 		errs []error
-		buf  [64]int32
 	)
-	name, groups := u.GetName(), u.GetGroups()
-	sets := [2]*bindingSet{&idx.cluster, nil}
-	if ns != "" {
-		sets[1] = idx.namespaces[ns]
-	}
-	for _, set := range sets {
-		if set == nil {
-			continue
+	idx.visit(u, ns, func(b *binding, sub int) {
+		if b.role == nil {
+			errs = append(errs, b.missing)
+			return
 		}
+		for i := range b.role.rules {
+			out = append(out, b.ruleRef(sub, i))
+		}
+	})
+	return out, utilerrors.NewAggregate(errs)
+}
+
+// visit calls fn, in upstream's order, for every binding that applies to
+// u in the scope of ns, with the index of the subject that matched.
+func (idx *Index) visit(u user.Info, ns string, fn func(b *binding, subject int)) {
+	var buf [64]int32
+	name, groups := u.GetName(), u.GetGroups()
+	for _, set := range idx.scopes(ns) {
 		for _, pos := range set.candidates(name, groups, buf[:]) {
 			b := set.all[pos]
-			if b.role == nil {
-				errs = append(errs, b.missing)
-				continue
-			}
-			sub := b.subjects[b.appliesTo(name, groups)]
-			for i := range b.role.rules {
-				out = append(out, RuleRef{Binding: b.key, Role: b.role.key, Index: i, Rule: *b.role.rules[i].src, Subject: sub})
-			}
+			fn(b, b.appliesTo(name, groups))
 		}
 	}
-	return out, utilerrors.NewAggregate(errs)
+}
+
+func (b *binding) ruleRef(subject, i int) RuleRef {
+	return RuleRef{Binding: b.key, Role: b.role.key, Index: i, Rule: *b.role.rules[i].src, Subject: b.subjects[subject]}
 }
 
 // RulesFor implements authorizer.RuleResolver as upstream's RBAC

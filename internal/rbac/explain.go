@@ -79,19 +79,22 @@ func (idx *Index) Explain(a authorizer.Attributes) Explanation {
 	if !e.Privileged {
 		e.Allowed, e.Reason = d == authorizer.DecisionAllow, reason
 	}
-	req := newRequest(a)
-	refs, _ := idx.Rules(u, a.GetNamespace())
-	for _, ref := range refs {
-		c := compileRule(&ref.Rule)
-		if c.allows(&req) {
-			e.Grants = append(e.Grants, ref)
+	req := idx.vocab.request(a)
+	idx.visit(u, a.GetNamespace(), func(b *binding, sub int) {
+		if b.role == nil {
+			return
 		}
-	}
+		for i := range b.role.rules {
+			if b.role.rules[i].allows(&req) {
+				e.Grants = append(e.Grants, b.ruleRef(sub, i))
+			}
+		}
+	})
 	if e.Allowed {
 		return e
 	}
 	e.Misses = append(e.Misses, idx.missingRoles(u, a.GetNamespace())...)
-	e.Misses = append(e.Misses, resourceNameMisses(refs, &req)...)
+	e.Misses = append(e.Misses, idx.resourceNameMisses(u, a.GetNamespace(), &req)...)
 	e.Misses = append(e.Misses, idx.otherNamespaces(u, a.GetNamespace(), &req)...)
 	e.Misses = append(e.Misses, idx.unbound(a.GetNamespace(), &req)...)
 	return e
@@ -99,40 +102,43 @@ func (idx *Index) Explain(a authorizer.Attributes) Explanation {
 
 func (idx *Index) missingRoles(u user.Info, ns string) []Miss {
 	var out []Miss
-	for _, set := range idx.scopes(ns) {
-		for _, pos := range set.candidates(u.GetName(), u.GetGroups(), nil) {
-			b := set.all[pos]
-			if b.role != nil {
-				continue
-			}
-			key := b.key
-			ref := ObjectKey{Kind: b.roleRef.Kind, Name: b.roleRef.Name}
-			if ref.Kind == KindRole {
-				ref.Namespace = b.namespace
-			}
-			out = append(out, Miss{Kind: MissMissingRole, Binding: &key, Role: &ref,
-				Message: fmt.Sprintf("%s applies to the user but references %s, which does not exist", key, ref)})
+	idx.visit(u, ns, func(b *binding, _ int) {
+		if b.role != nil {
+			return
 		}
-	}
+		key := b.key
+		ref := ObjectKey{Kind: b.roleRef.Kind, Name: b.roleRef.Name}
+		if ref.Kind == KindRole {
+			ref.Namespace = b.namespace
+		}
+		out = append(out, Miss{Kind: MissMissingRole, Binding: &key, Role: &ref,
+			Message: fmt.Sprintf("%s applies to the user but references %s, which does not exist", key, ref)})
+	})
 	return out
 }
 
-func resourceNameMisses(refs []RuleRef, req *request) []Miss {
+func (idx *Index) resourceNameMisses(u user.Info, ns string, req *request) []Miss {
 	if !req.resource {
 		return nil
 	}
 	var out []Miss
-	for _, ref := range refs {
-		c := compileRule(&ref.Rule)
-		if len(c.names) == 0 || !c.verbMatches(req.verb) || !c.groupMatches(req.group) || !c.resourceMatches(req) {
-			continue
+	idx.visit(u, ns, func(b *binding, sub int) {
+		if b.role == nil {
+			return
 		}
-		msg := fmt.Sprintf("%s rule %d of %s only allows the names %q", ref.Binding, ref.Index, ref.Role, ref.Rule.ResourceNames)
-		if req.name == "" {
-			msg += "; a request without a name (list, watch, create, deletecollection) never matches resourceNames"
+		for i := range b.role.rules {
+			c := &b.role.rules[i]
+			if len(c.names) == 0 || !c.verbMatches(req) || !c.groupMatches(req) || !c.resourceMatches(req) || c.nameMatches(req.name) {
+				continue
+			}
+			ref := b.ruleRef(sub, i)
+			msg := fmt.Sprintf("%s grants rule %d of %s, which only allows the names %q", ref.Binding, ref.Index, ref.Role, ref.Rule.ResourceNames)
+			if req.name == "" {
+				msg += "; a request without a name (list, watch, create, deletecollection) never matches resourceNames"
+			}
+			out = append(out, newMiss(MissResourceNames, msg, ref))
 		}
-		out = append(out, newMiss(MissResourceNames, msg, ref))
-	}
+	})
 	return out
 }
 
@@ -158,7 +164,7 @@ func (idx *Index) otherNamespaces(u user.Info, ns string, req *request) []Miss {
 				if !b.role.rules[i].allows(req) {
 					continue
 				}
-				ref := RuleRef{Binding: b.key, Role: b.role.key, Index: i, Rule: *b.role.rules[i].src, Subject: b.subjects[b.appliesTo(u.GetName(), u.GetGroups())]}
+				ref := b.ruleRef(b.appliesTo(u.GetName(), u.GetGroups()), i)
 				msg := fmt.Sprintf("%s grants rule %d of %s, but only in namespace %q", b.key, i, b.role.key, n)
 				if ns == "" {
 					msg += "; a RoleBinding never grants cluster-scoped or all-namespace access"

@@ -84,3 +84,5 @@ func withLabels(cr *rbacv1.ClusterRole, kv ...string) *rbacv1.ClusterRole {
 	}
 	return cr
 }
+
+type rbacAttrs = authorizer.AttributesRecord

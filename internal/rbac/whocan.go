@@ -44,7 +44,7 @@ type Via struct {
 // every binding that grants them; system:masters first, then sorted by
 // kind, namespace and name.
 func (idx *Index) WhoCan(a authorizer.Attributes) WhoCanResult {
-	req := newRequest(a)
+	req := idx.vocab.request(a)
 	memo := map[*role]bool{}
 	res := WhoCanResult{Subjects: []SubjectGrant{{
 		Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: user.SystemPrivilegedGroup, Privileged: true, Via: []Via{},

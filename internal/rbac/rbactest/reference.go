@@ -2,6 +2,7 @@ package rbactest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -164,4 +165,38 @@ func refRuleAllows(a authorizer.Attributes, r rbacv1.PolicyRule) bool {
 		}
 	}
 	return false
+}
+
+// ReferenceWhoCan restates upstream's subject locator naively: the group
+// system:masters, then the subjects of every ClusterRoleBinding and every
+// RoleBinding of the request's namespace whose role allows the request, in
+// that order, with duplicates removed.
+func ReferenceWhoCan(p *rbac.Policy, a authorizer.Attributes) []rbacv1.Subject {
+	out := []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: user.SystemPrivilegedGroup}}
+	add := func(ref rbacv1.RoleRef, ns string, subjects []rbacv1.Subject) {
+		rules, _ := refRoleRules(p, ref, ns)
+		for _, r := range rules {
+			if refRuleAllows(a, r) {
+				out = append(out, subjects...)
+				return
+			}
+		}
+	}
+	for _, b := range p.ClusterRoleBindings {
+		add(b.RoleRef, "", b.Subjects)
+	}
+	if ns := a.GetNamespace(); ns != "" {
+		for _, b := range p.RoleBindings {
+			if b.Namespace == ns {
+				add(b.RoleRef, ns, b.Subjects)
+			}
+		}
+	}
+	var dedup []rbacv1.Subject
+	for _, s := range out {
+		if !slices.Contains(dedup, s) {
+			dedup = append(dedup, s)
+		}
+	}
+	return dedup
 }
