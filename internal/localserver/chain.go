@@ -48,7 +48,8 @@ var longRunning = genericfilters.BasicLongRunningRequestCheck(
 // first here, so a request meets them bottom-up): authorization,
 // max-in-flight (APF comes later), impersonation, audit, authentication,
 // warnings, the request timeout and deadline, cache control, request
-// info, the received timestamp, panic recovery and the audit id.
+// info, the received timestamp, panic recovery and the audit id, then
+// withPanicContainment.
 func buildHandlerChain(apiHandler http.Handler, c chainConfig) http.Handler {
 	var sink, policy = c.audit.sink, c.audit.policy
 	resolver := newRequestInfoResolver()
@@ -73,7 +74,22 @@ func buildHandlerChain(apiHandler http.Handler, c chainConfig) http.Handler {
 	h = genericapifilters.WithRequestReceivedTimestamp(h)
 	h = genericfilters.WithPanicRecovery(h, resolver)
 	h = genericapifilters.WithAuditInit(h)
-	return h
+	return withPanicContainment(h)
+}
+
+// withPanicContainment ends the panic that WithPanicRecovery re-raises
+// after answering 500 (k8s.io/apimachinery's ReallyCrash). kube-apiserver
+// leaves that to net/http, which drops the connection; here the client
+// gets the 500 Status already written. http.ErrAbortHandler still aborts.
+func withPanicContainment(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if err := recover(); err != nil && err == http.ErrAbortHandler { //nolint:errorlint // net/http compares the sentinel the same way
+				panic(err)
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // routeHealth sends /healthz, /livez and /readyz (and their per-check
