@@ -153,9 +153,17 @@ func LoadCA(dir string) (*CA, error) {
 // ErrNoCA marks a CA folder without ca.crt or ca.key.
 var ErrNoCA = errors.New("no CA")
 
-func caReadError(dir string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("loading CA from %s: %w: %w", dir, ErrNoCA, err)
-	}
-	return fmt.Errorf("loading CA from %s: %w", dir, err)
+// caError is a CA folder that cannot be read; it is [ErrNoCA] when a
+// file is missing.
+type caError struct {
+	dir string
+	err error
 }
+
+func (e *caError) Error() string { return fmt.Sprintf("loading CA from %s: %v", e.dir, e.err) }
+func (e *caError) Unwrap() error { return e.err }
+func (e *caError) Is(target error) bool {
+	return target == ErrNoCA && errors.Is(e.err, fs.ErrNotExist)
+}
+
+func caReadError(dir string, err error) error { return &caError{dir: dir, err: err} }

@@ -29,6 +29,16 @@ type ExistsError struct{ Path string }
 
 func (e *ExistsError) Error() string { return fmt.Sprintf("%s already exists", e.Path) }
 
+// WriteError is a failure to write an output file (a full disk, a
+// read-only folder): a runtime failure, not bad input.
+type WriteError struct {
+	Path string
+	Err  error
+}
+
+func (e *WriteError) Error() string { return fmt.Sprintf("writing %s: %v", e.Path, e.Err) }
+func (e *WriteError) Unwrap() error { return e.Err }
+
 // WriteFiles writes files all or nothing. Every path is checked first,
 // so an existing file (without force) stops the write before anything
 // changed. Each file goes to a temporary name in its folder, created with
@@ -41,7 +51,7 @@ func WriteFiles(files []File, force bool) error {
 			if _, err := os.Lstat(f.Path); err == nil {
 				return &ExistsError{Path: f.Path}
 			} else if !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("checking %s: %w", f.Path, err)
+				return &WriteError{Path: f.Path, Err: err}
 			}
 		}
 	}
@@ -61,11 +71,11 @@ func WriteFiles(files []File, force bool) error {
 func writeAtomic(f File, force bool) error {
 	dir := filepath.Dir(f.Path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating folder %s: %w", dir, err)
+		return &WriteError{Path: dir, Err: err}
 	}
 	tmp, err := createTemp(dir, filepath.Base(f.Path), f.Mode)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", f.Path, err)
+		return &WriteError{Path: f.Path, Err: err}
 	}
 	name := tmp.Name()
 	defer os.Remove(name) // a no-op once the file was renamed or linked
@@ -77,11 +87,11 @@ func writeAtomic(f File, force bool) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", f.Path, err)
+		return &WriteError{Path: f.Path, Err: err}
 	}
 	if force {
 		if err := os.Rename(name, f.Path); err != nil {
-			return fmt.Errorf("writing %s: %w", f.Path, err)
+			return &WriteError{Path: f.Path, Err: err}
 		}
 		return nil
 	}
@@ -91,7 +101,7 @@ func writeAtomic(f File, force bool) error {
 		if errors.Is(err, fs.ErrExist) {
 			return &ExistsError{Path: f.Path}
 		}
-		return fmt.Errorf("writing %s: %w", f.Path, err)
+		return &WriteError{Path: f.Path, Err: err}
 	}
 	return nil
 }

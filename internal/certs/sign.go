@@ -31,6 +31,9 @@ type SignRequest struct {
 	Now   time.Time
 }
 
+// StdinName is the InputName of a request read from stdin.
+const StdinName = "<stdin>"
+
 // SignResult is the signed certificate; for an object input, Object is
 // the CertificateSigningRequest with status.certificate filled in and no
 // file is written.
@@ -86,6 +89,9 @@ func Sign(req SignRequest) (*SignResult, error) {
 		return &SignResult{Files: []string{}, Certificate: Describe(cert, req.InputName, req.Now), Object: obj}, nil
 	}
 	out := req.Out
+	if out == "" && req.InputName == StdinName {
+		return nil, fmt.Errorf("a PEM CSR read from stdin needs an output file: expected --out FILE")
+	}
 	if out == "" {
 		out = strings.TrimSuffix(req.InputName, filepath.Ext(req.InputName)) + ".crt"
 	}
