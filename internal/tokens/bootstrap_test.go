@@ -153,8 +153,11 @@ func TestInspectBootstrapSecret(t *testing.T) {
 		},
 		{name: "id mismatch", secret: base(func(s *corev1.Secret) { s.Data["token-id"] = []byte("zzzzzz") }), want: []string{"token-id \"zzzzzz\" does not match the id \"abcdef\" in the Secret's name"}},
 		{
-			name:   "no authentication usage, unknown usage",
-			secret: base(func(s *corev1.Secret) { s.Data["usage-bootstrap-authentication"] = []byte("false"); s.Data["usage-bootstrap-login"] = []byte("true") }),
+			name: "no authentication usage, unknown usage",
+			secret: base(func(s *corev1.Secret) {
+				s.Data["usage-bootstrap-authentication"] = []byte("false")
+				s.Data["usage-bootstrap-login"] = []byte("true")
+			}),
 			want: []string{
 				"invalid bootstrap token usage string: login, valid usage options: signing,authentication",
 				"usage-bootstrap-authentication is not \"true\": kube-apiserver does not accept the token for authentication",

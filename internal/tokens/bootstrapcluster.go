@@ -39,10 +39,10 @@ func ListBootstrapTokens(ctx context.Context, client kubernetes.Interface, now t
 	return out, nil
 }
 
-// DeleteBootstrapToken deletes the Secret of a bootstrap token, given its
-// id or the whole token (as kubeadm accepts both), and returns the
-// Secret's name.
-func DeleteBootstrapToken(ctx context.Context, client kubernetes.Interface, idOrToken string) (string, error) {
+// BootstrapTokenID returns the id of a bootstrap token given as its id or
+// as the whole token (as kubeadm accepts both). The error never contains
+// the token.
+func BootstrapTokenID(idOrToken string) (string, error) {
 	id := idOrToken
 	if i := strings.IndexByte(idOrToken, '.'); i >= 0 {
 		if !bootstraputil.IsValidBootstrapToken(idOrToken) {
@@ -52,6 +52,16 @@ func DeleteBootstrapToken(ctx context.Context, client kubernetes.Interface, idOr
 	}
 	if !bootstraputil.IsValidBootstrapTokenID(id) {
 		return "", fmt.Errorf("%w: %q is not a token id, expected the form %s", ErrNotBootstrapToken, id, bootstrapapi.BootstrapTokenIDPattern)
+	}
+	return id, nil
+}
+
+// DeleteBootstrapToken deletes the Secret of a bootstrap token, given its
+// id or the whole token, and returns the Secret's name.
+func DeleteBootstrapToken(ctx context.Context, client kubernetes.Interface, idOrToken string) (string, error) {
+	id, err := BootstrapTokenID(idOrToken)
+	if err != nil {
+		return "", err
 	}
 	name := bootstraputil.BootstrapTokenSecretName(id)
 	if err := client.CoreV1().Secrets(metav1.NamespaceSystem).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {

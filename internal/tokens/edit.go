@@ -179,30 +179,44 @@ func readStaticFile(path string, create bool) (*StaticFile, error) {
 	return ReadStatic(path, data)
 }
 
+// WriteError is a failure to write a file, as opposed to a problem with
+// the input; callers map it to a runtime failure.
+type WriteError struct {
+	Path string
+	Err  error
+}
+
+func (e *WriteError) Error() string { return fmt.Sprintf("writing %s: %v", e.Path, e.Err) }
+func (e *WriteError) Unwrap() error { return e.Err }
+
 // WriteFileAtomic replaces path with data: it writes a temporary file in
 // the same directory, created with mode 0600 (os.CreateTemp's mode, never
 // widened), syncs it and renames it over path, so readers see the old or
 // the new file, never a mix.
 func WriteFileAtomic(path string, data []byte) error {
+	if err := writeFileAtomic(path, data); err != nil {
+		return &WriteError{Path: path, Err: err}
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
 	}
 	name := tmp.Name()
 	defer os.Remove(name) // a no-op after the rename
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
 	}
-	if err := os.Rename(name, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return os.Rename(name, path)
 }
