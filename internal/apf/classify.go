@@ -283,3 +283,24 @@ func contains(x string, list []string, wildcard string) bool {
 	}
 	return false
 }
+
+// ImpersonatedGroups returns the groups kube-apiserver gives a user
+// impersonated with --as: a service account's fixed groups when no group
+// is given, then system:authenticated (system:unauthenticated for
+// system:anonymous), as the impersonation filter does.
+func ImpersonatedGroups(user string, groups []string) []string {
+	out := append([]string{}, groups...)
+	if ns, _, err := serviceaccount.SplitUsername(user); err == nil && len(groups) == 0 {
+		out = append(out, serviceaccount.MakeGroupNames(ns)...)
+	}
+	implied := "system:authenticated"
+	if user == "system:anonymous" {
+		implied = "system:unauthenticated"
+	}
+	for _, g := range out {
+		if g == implied {
+			return out
+		}
+	}
+	return append(out, implied)
+}

@@ -85,9 +85,10 @@ func simulateMaxInflight(w *Workload, readOnly, mutating int) *MaxInflightReport
 			s.fixArrival()
 		}
 	}
-	for _, sc := range s.clients {
-		sc.rep.Rejected = sc.rep.RejectReasons.Total()
-		rep.Clients = append(rep.Clients, sc.rep)
+	pools := map[int]string{-1: "exempt", 0: "readOnly", 1: "mutating"}
+	for i, sc := range s.clients {
+		rep.Clients = append(rep.Clients, MaxInflightClient{Name: sc.c.Name, Pool: pools[pool[i]], Arrived: sc.rep.Arrived,
+			Dispatched: sc.rep.Dispatched, Rejected: sc.rep.RejectReasons.Total()})
 	}
 	return rep
 }

@@ -110,9 +110,20 @@ type CompareReport struct {
 
 // MaxInflightReport is the result of the max-in-flight limiter.
 type MaxInflightReport struct {
-	MaxRequestsInflight         int            `json:"maxRequestsInflight"`
-	MaxMutatingRequestsInflight int            `json:"maxMutatingRequestsInflight"`
-	Clients                     []ClientReport `json:"clients"`
+	MaxRequestsInflight         int                 `json:"maxRequestsInflight"`
+	MaxMutatingRequestsInflight int                 `json:"maxMutatingRequestsInflight"`
+	Clients                     []MaxInflightClient `json:"clients"`
+}
+
+// MaxInflightClient is one client under the max-in-flight limiter.
+type MaxInflightClient struct {
+	Name string `json:"name"`
+	// Pool is readOnly, mutating, or exempt (long-running requests and
+	// system:masters).
+	Pool       string `json:"pool"`
+	Arrived    int    `json:"arrived"`
+	Dispatched int    `json:"dispatched"`
+	Rejected   int    `json:"rejected"`
 }
 
 // Series are figures over time, for charts.

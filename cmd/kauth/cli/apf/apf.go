@@ -17,6 +17,12 @@ func NewCmd(f *cli.Factory) *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE:  cli.NoArgsRunE,
 	}
-	_ = f
+	cmd.AddCommand(
+		newDefaultsCmd(f, nil),
+		newLimitsCmd(f, nil),
+		newClassifyCmd(f, nil),
+		newLintCmd(f, nil),
+		newSimulateCmd(f, nil),
+	)
 	return cmd
 }
