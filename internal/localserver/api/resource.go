@@ -1,0 +1,114 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/endpoints/request"
+
+	"github.com/kauth/kauth/internal/localserver/registry"
+)
+
+// target is one resolved resource request.
+type target struct {
+	kind      *registry.Kind
+	namespace string // "" for cluster-scoped kinds and all-namespace lists
+	name      string
+	sub       string
+	verb      string
+}
+
+func (t target) gvr() schema.GroupVersionResource { return t.kind.GVR() }
+
+func (a *API) serveResource(w http.ResponseWriter, req *http.Request, info *request.RequestInfo) {
+	t, err := a.resolve(info)
+	if err != nil {
+		a.writeError(w, req, err)
+		return
+	}
+	ctx := req.Context()
+	switch {
+	case t.kind.Ephemeral:
+		a.serveReview(w, req, t)
+	case t.sub == "token":
+		a.serveTokenRequest(w, req, t)
+	case t.verb == "get":
+		a.serveGet(ctx, w, req, t)
+	case t.verb == "list":
+		a.serveList(ctx, w, req, t)
+	case t.verb == "watch":
+		a.serveWatch(ctx, w, req, t)
+	case t.verb == "create":
+		a.serveCreate(ctx, w, req, t)
+	case t.verb == "update":
+		a.serveUpdate(ctx, w, req, t)
+	case t.verb == "patch":
+		a.servePatch(ctx, w, req, t)
+	case t.verb == "delete":
+		a.serveDelete(ctx, w, req, t)
+	case t.verb == "deletecollection":
+		a.serveDeleteCollection(ctx, w, req, t)
+	default:
+		a.writeError(w, req, apierrors.NewMethodNotSupported(t.kind.GroupResource(), t.verb))
+	}
+}
+
+// resolve maps a RequestInfo to a served kind, namespace, name and
+// subresource, or to kube-apiserver's 404 and 405 answers.
+func (a *API) resolve(info *request.RequestInfo) (target, error) {
+	kind, ok := a.reg.ByResource(schema.GroupVersionResource{Group: info.APIGroup, Version: info.APIVersion, Resource: info.Resource})
+	if !ok {
+		return target{}, notFound()
+	}
+	t := target{kind: kind, namespace: info.Namespace, name: info.Name, sub: info.Subresource, verb: info.Verb}
+	if kind.Resource == "namespaces" {
+		// RequestInfo puts a namespace's own name in Namespace.
+		t.namespace = ""
+	}
+	if !kind.Namespaced && t.namespace != "" {
+		return target{}, notFound()
+	}
+	if kind.Ephemeral {
+		if t.verb != "create" || t.sub != "" || t.name != "" {
+			return target{}, apierrors.NewMethodNotSupported(kind.GroupResource(), t.verb)
+		}
+		return t, nil
+	}
+	if t.sub == "" {
+		return t, nil
+	}
+	if t.name == "" {
+		return target{}, notFound()
+	}
+	if kind.Resource == "serviceaccounts" && t.sub == "token" {
+		if t.verb != "create" {
+			return target{}, apierrors.NewMethodNotSupported(schema.GroupResource{Resource: "serviceaccounts/token"}, t.verb)
+		}
+		return t, nil
+	}
+	if _, ok := kind.Subresources[t.sub]; !ok {
+		return target{}, notFound()
+	}
+	switch {
+	case t.sub == "finalize" && t.verb != "update",
+		t.verb != "get" && t.verb != "update" && t.verb != "patch":
+		return target{}, apierrors.NewMethodNotSupported(schema.GroupResource{Group: kind.GVK.Group, Resource: kind.Resource + "/" + t.sub}, t.verb)
+	}
+	return t, nil
+}
+
+// notFoundStatus is kube-apiserver's body for a path it does not serve.
+var notFoundStatus = metav1.Status{
+	Status: metav1.StatusFailure, Code: http.StatusNotFound, Reason: metav1.StatusReasonNotFound,
+	Message: "the server could not find the requested resource", Details: &metav1.StatusDetails{},
+}
+
+func userAgentManager(ctx context.Context, req *http.Request, explicit string) string {
+	if explicit != "" {
+		return explicit
+	}
+	return managerFromUserAgent(req.UserAgent())
+}
