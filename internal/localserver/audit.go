@@ -35,7 +35,7 @@ func buildAudit(c *Config) (*auditing, error) {
 	if c.AuditPolicyFile != "" {
 		p, err := policy.LoadPolicyFromFile(c.AuditPolicyFile)
 		if err != nil {
-			return nil, fmt.Errorf("--audit-policy-file: %w", err)
+			return nil, configError(fmt.Errorf("--audit-policy-file: %w", err))
 		}
 		pol = p
 	}
@@ -44,7 +44,7 @@ func buildAudit(c *Config) (*auditing, error) {
 	if c.AuditLogPath != "-" {
 		f, err := os.OpenFile(c.AuditLogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
-			return nil, fmt.Errorf("--audit-log-path: %w", err)
+			return nil, configError(fmt.Errorf("--audit-log-path: %w", err))
 		}
 		out, closeFn = f, f.Close
 	}

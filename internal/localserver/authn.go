@@ -58,7 +58,7 @@ func buildAuthenticators(c *Config, p *PKI, own privilegedTokens, sa *saTokens, 
 	if c.TokenAuthFile != "" {
 		tf, err := tokenfile.NewCSV(c.TokenAuthFile)
 		if err != nil {
-			return nil, fmt.Errorf("--token-auth-file: %w", err)
+			return nil, configError(fmt.Errorf("--token-auth-file: %w", err))
 		}
 		tokens = append(tokens, tf)
 	}

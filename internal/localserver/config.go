@@ -73,6 +73,21 @@ type Config struct {
 	AuditOut io.Writer `json:"-"`
 }
 
+// ConfigError is a mistake in the configuration or in a file a flag
+// names (a malformed token file, an unreadable CA bundle, an invalid seed
+// object), as opposed to a failure of the server itself.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ConfigError{Err: err}
+}
+
 // Default returns the configuration kube-apiserver would have with no flags,
 // adapted to a sandbox: loopback, RBAC (kube-apiserver's default is
 // AlwaysAllow; kauth fails closed), anonymous authentication on.
@@ -128,7 +143,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("--service-account-issuer: must not be empty"))
 		}
 	}
-	return errors.Join(errs...)
+	return configError(errors.Join(errs...))
 }
 
 func (c *Config) now() time.Time {

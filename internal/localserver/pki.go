@@ -168,13 +168,13 @@ func (p *PKI) loadClientCAs(c *Config) error {
 	if c.ClientCAFile != "" {
 		data, err := os.ReadFile(c.ClientCAFile)
 		if err != nil {
-			return fmt.Errorf("--client-ca-file: %w", err)
+			return configError(fmt.Errorf("--client-ca-file: %w", err))
 		}
 		p.ClientCAPEM = data
 	}
 	certs, err := parseCerts(p.ClientCAPEM)
 	if err != nil {
-		return fmt.Errorf("--client-ca-file %s: %w", c.ClientCAFile, err)
+		return configError(fmt.Errorf("--client-ca-file %s: %w", c.ClientCAFile, err))
 	}
 	p.ClientCAs = x509.NewCertPool()
 	for _, cert := range certs {
@@ -234,11 +234,11 @@ func (p *PKI) loadOrCreateSAKeys(c *Config, files pkiFiles, rnd io.Reader) error
 	if c.ServiceAccountSigningKeyFile != "" {
 		key, err := keyutil.PrivateKeyFromFile(c.ServiceAccountSigningKeyFile)
 		if err != nil {
-			return fmt.Errorf("--service-account-signing-key-file: %w", err)
+			return configError(fmt.Errorf("--service-account-signing-key-file: %w", err))
 		}
 		signer, ok := key.(crypto.Signer)
 		if !ok {
-			return fmt.Errorf("--service-account-signing-key-file %s: expected an RSA or ECDSA private key", c.ServiceAccountSigningKeyFile)
+			return configError(fmt.Errorf("--service-account-signing-key-file %s: expected an RSA or ECDSA private key", c.ServiceAccountSigningKeyFile))
 		}
 		p.SAKey = signer
 	} else {
@@ -252,7 +252,7 @@ func (p *PKI) loadOrCreateSAKeys(c *Config, files pkiFiles, rnd io.Reader) error
 	for _, f := range c.ServiceAccountKeyFiles {
 		keys, err := keyutil.PublicKeysFromFile(f)
 		if err != nil {
-			return fmt.Errorf("--service-account-key-file: %w", err)
+			return configError(fmt.Errorf("--service-account-key-file: %w", err))
 		}
 		for _, k := range keys {
 			p.SAPublicKeys = append(p.SAPublicKeys, k)

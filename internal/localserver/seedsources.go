@@ -39,7 +39,7 @@ func (s *Server) seedSources(ctx context.Context) error {
 	}
 	objs, err := loader.Load(ctx, s.cfg.Seed, loader.Options{Stdin: s.cfg.Stdin})
 	if err != nil {
-		return fmt.Errorf("--seed: %w", err)
+		return configError(fmt.Errorf("--seed: %w", err))
 	}
 	slices.SortStableFunc(objs, func(a, b loader.Object) int {
 		return boolRank(loader.GVK(b.Object).Kind == "Namespace") - boolRank(loader.GVK(a.Object).Kind == "Namespace")
@@ -55,7 +55,7 @@ func (s *Server) seedSources(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s: %s %q: %w", o.Source, gvk.Kind, name, err))
 		}
 	}
-	return errors.Join(errs...)
+	return configError(errors.Join(errs...))
 }
 
 func boolRank(b bool) int {

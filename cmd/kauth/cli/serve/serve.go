@@ -9,7 +9,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 
 	"github.com/kauth/kauth/cmd/kauth/cli"
 	"github.com/kauth/kauth/internal/localserver"
@@ -114,8 +116,15 @@ type status struct {
 func runServe(ctx context.Context, o *serveOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// k8s.io/apiserver logs through klog; send it to -v's logger so that a
+	// plain run keeps stderr for the conversation.
+	klog.SetLogger(logr.FromSlogHandler(o.Config.Logger.Handler()))
 	start := o.Clock()
 	srv, err := localserver.New(ctx, o.Config)
+	var cfgErr *localserver.ConfigError
+	if errors.As(err, &cfgErr) {
+		return cli.InputError(err)
+	}
 	if err != nil {
 		return err
 	}
