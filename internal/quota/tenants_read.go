@@ -1,9 +1,12 @@
 package quota
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"sort"
 	"strings"
@@ -24,24 +27,33 @@ func ReadTenants(file string, data []byte) (*Tenants, error) {
 		return nil, fmt.Errorf("%s: file is larger than %d bytes", file, maxTenantsFileSize)
 	}
 	var doc yaml.Node
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s: %s", file, yamlErrorText(err))
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s:1: empty file: expected apiVersion %s and kind %s", file, TenantsAPIVersion, TenantsKind)
+		}
+		return nil, fmt.Errorf("%s:%s", file, yamlErrorText(err))
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, fmt.Errorf("%s:%d: expected one YAML document, found another", file, extra.Line)
 	}
 	if len(doc.Content) == 0 {
-		return nil, fmt.Errorf("%s:1: empty document: expected apiVersion %s, kind %s", file, TenantsAPIVersion, TenantsKind)
+		return nil, fmt.Errorf("%s:1: empty document: expected apiVersion %s and kind %s", file, TenantsAPIVersion, TenantsKind)
 	}
 	w := walker{file: file, lines: map[string]int{}}
 	if err := w.walk(doc.Content[0], reflect.TypeFor[Tenants](), ""); err != nil {
 		return nil, err
 	}
-	jsonData, err := sigsyaml.YAMLToJSON(data)
+	// The walk has checked every field and scalar type; decode through
+	// JSON so the API types' own unmarshalers (quantities) apply.
+	var generic any
+	if err := doc.Content[0].Decode(&generic); err != nil {
+		return nil, fmt.Errorf("%s:%s", file, yamlErrorText(err))
+	}
+	jsonData, err := json.Marshal(generic)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s:1: %w", file, err)
 	}
 	var t Tenants
 	if err := json.Unmarshal(jsonData, &t); err != nil {

@@ -14,9 +14,17 @@ func NewCmd(f *cli.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "quota",
 		Short: "Generate and check per-tenant ResourceQuotas and LimitRanges",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  cli.NoArgsRunE,
+		Long: `Turn a tenants file into Namespaces, ResourceQuotas, LimitRanges and admin
+RoleBindings, and check workloads against quotas and limit ranges exactly as
+kube-apiserver's LimitRanger and ResourceQuota admission would.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: cli.NoArgsRunE,
 	}
-	_ = f
+	cmd.AddCommand(
+		newGenerateCmd(f, nil),
+		newCheckCmd(f, nil),
+		newUsageCmd(f, nil),
+		newLintCmd(f, nil),
+	)
 	return cmd
 }
