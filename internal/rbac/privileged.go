@@ -80,15 +80,9 @@ func (*Chain) EvaluateConditions(context.Context, authorizer.ConditionsAwareDeci
 	return authorizer.DecisionDeny, "", authorizer.ErrorConditionEvaluationNotSupported
 }
 
-// RulesFor lists everything for privileged users (as the always-allow
-// rule resolver) and RBAC's rules otherwise.
+// RulesFor is RBAC's: kube-apiserver's privileged-group authorizer is not
+// a rule resolver, so SelfSubjectRulesReview (and "kubectl auth can-i
+// --list") shows only what RBAC grants, even to system:masters.
 func (c *Chain) RulesFor(ctx context.Context, u user.Info, ns string) ([]authorizer.ResourceRuleInfo, []authorizer.NonResourceRuleInfo, bool, error) {
-	for _, g := range u.GetGroups() {
-		if contains(c.Privileged.Groups, g) {
-			return []authorizer.ResourceRuleInfo{&authorizer.DefaultResourceRuleInfo{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}},
-				[]authorizer.NonResourceRuleInfo{&authorizer.DefaultNonResourceRuleInfo{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}},
-				false, nil
-		}
-	}
 	return c.RBAC.RulesFor(ctx, u, ns)
 }

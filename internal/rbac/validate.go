@@ -2,8 +2,8 @@ package rbac
 
 import (
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
-	"k8s.io/apimachinery/pkg/api/validation/path"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -38,7 +38,7 @@ func validate(obj runtime.Object) field.ErrorList {
 // rbacName is RBAC's minimal name rule: any path segment ("." and "..",
 // "/" and "%" are refused), so role names like "system:node" are valid.
 func rbacName(name string, _ bool) []string {
-	return path.IsValidPathSegmentName(name)
+	return content.IsPathSegmentName(name)
 }
 
 func validateMeta(meta *metav1.ObjectMeta, namespaced bool) field.ErrorList {
@@ -73,9 +73,6 @@ func validateRule(r rbacv1.PolicyRule, namespaced bool, fp *field.Path) field.Er
 	if len(r.Resources) == 0 {
 		errs = append(errs, field.Required(fp.Child("resources"), "resource rules must supply at least one resource"))
 	}
-	if len(r.ResourceNames) > 0 && len(r.Resources) > 1 {
-		errs = append(errs, field.Required(fp.Child("resourceNames"), "resource names cannot apply to multiple resources"))
-	}
 	return errs
 }
 
@@ -92,7 +89,7 @@ func validateAggregation(a *rbacv1.AggregationRule) field.ErrorList {
 		sel := &a.ClusterRoleSelectors[i]
 		errs = append(errs, metav1validation.ValidateLabelSelector(sel, metav1validation.LabelSelectorValidationOptions{}, fp.Index(i))...)
 		if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {
-			errs = append(errs, field.Invalid(fp.Index(i), sel, "invalid label selector"))
+			errs = append(errs, field.Invalid(fp.Index(i), sel, "invalid label selector."))
 		}
 	}
 	return errs
@@ -138,7 +135,7 @@ func validateSubject(s rbacv1.Subject, namespaced bool, fp *field.Path) field.Er
 	switch s.Kind {
 	case rbacv1.ServiceAccountKind:
 		if s.Name != "" {
-			for _, msg := range apivalidation.NameIsDNSSubdomain(s.Name, false) {
+			for _, msg := range apivalidation.ValidateServiceAccountName(s.Name, false) {
 				errs = append(errs, field.Invalid(fp.Child("name"), s.Name, msg))
 			}
 		}

@@ -17,6 +17,12 @@ func NewCmd(f *cli.Factory) *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE:  cli.NoArgsRunE,
 	}
-	_ = f
+	cmd.AddCommand(
+		newCanICmd(f, nil),
+		newExplainCmd(f, nil),
+		newWhoCanCmd(f, nil),
+		newMatrixCmd(f, nil),
+		newCheckCmd(f, nil),
+	)
 	return cmd
 }
