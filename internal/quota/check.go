@@ -97,7 +97,11 @@ type ResourceUsage struct {
 // Check replays the creation of every object, and of what its controllers
 // create, through kube-apiserver's LimitRanger and ResourceQuota admission.
 func Check(req CheckRequest) (*CheckResult, error) {
-	policy, objects := SplitPolicy(append(append([]loader.Object{}, req.Policy...), req.Objects...))
+	policy, _ := SplitPolicy(req.Policy)
+	inline, objects := SplitPolicy(req.Objects)
+	policy.Quotas = append(policy.Quotas, inline.Quotas...)
+	policy.LimitRanges = append(policy.LimitRanges, inline.LimitRanges...)
+	policy.RuntimeClasses = append(policy.RuntimeClasses, inline.RuntimeClasses...)
 	ns := req.DefaultNamespace
 	if ns == "" {
 		ns = "default"

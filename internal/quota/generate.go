@@ -1,6 +1,7 @@
 package quota
 
 import (
+	"encoding/json"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -122,4 +123,26 @@ func adminSubjects(a Admins) []rbacv1.Subject {
 		out = append(out, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: u})
 	}
 	return out
+}
+
+// MarshalJSON writes the list as kubectl prints objects: without status
+// and without an empty spec.
+func (l *List) MarshalJSON() ([]byte, error) {
+	items := make([]map[string]any, len(l.Items))
+	for i, item := range l.Items {
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(item)
+		if err != nil {
+			return nil, fmt.Errorf("encoding %T: %w", item, err)
+		}
+		delete(m, "status")
+		if spec, ok := m["spec"].(map[string]any); ok && len(spec) == 0 {
+			delete(m, "spec")
+		}
+		items[i] = m
+	}
+	return json.Marshal(struct {
+		APIVersion string           `json:"apiVersion"`
+		Kind       string           `json:"kind"`
+		Items      []map[string]any `json:"items"`
+	}{l.APIVersion, l.Kind, items})
 }
