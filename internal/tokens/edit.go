@@ -32,6 +32,9 @@ type AddRequest struct {
 	Rand  io.Reader
 }
 
+// ErrUserExists is returned when adding a user that the file already has.
+var ErrUserExists = errors.New("already in the file")
+
 // AddStaticToken appends a line for a new user to the token file at path,
 // creating the file (mode 0600) when it does not exist. It refuses a file
 // kube-apiserver would refuse, a user already in the file and a token
@@ -56,7 +59,7 @@ func AddStaticToken(path string, req AddRequest) (*StaticEntry, error) {
 		return nil, err
 	}
 	if recs := f.UserRecords(req.User); len(recs) > 0 {
-		return nil, fmt.Errorf("%s:%d: user %q is already in the file", path, recs[0].Line, req.User)
+		return nil, fmt.Errorf("%s:%d: user %q: %w", path, recs[0].Line, req.User, ErrUserExists)
 	}
 	if r := f.Lookup(token); r != nil {
 		return nil, fmt.Errorf("%s:%d: the given token is already in use (user %q)", path, r.Line, r.User)

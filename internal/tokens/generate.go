@@ -69,7 +69,7 @@ func weakness(token string) string {
 		if i < 0 {
 			continue
 		}
-		covered += len(word)
+		covered += strings.Count(lower, word) * len(word)
 		if i < at {
 			found, at = word, i
 		}

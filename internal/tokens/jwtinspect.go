@@ -58,10 +58,10 @@ type JWTInfo struct {
 	// SignatureVerified is true when a key from KeyFile verified it.
 	SignatureVerified bool      `json:"signatureVerified"`
 	User              *UserInfo `json:"user,omitempty"`
-	// Problems say why kube-apiserver would refuse the token.
-	Problems []string `json:"problems"`
-	// Notes are checks that could not be made offline.
-	Notes []string `json:"notes,omitempty"`
+	// Problems say why kube-apiserver would refuse the token; Notes name
+	// checks that could not be made offline. [Decoded] carries both.
+	Problems []string `json:"-"`
+	Notes    []string `json:"-"`
 }
 
 // legacyClaims are the claims of Secret-based tokens.

@@ -299,7 +299,7 @@ func TestAddStaticTokenErrors(t *testing.T) {
 		req     AddRequest
 		wantErr string
 	}{
-		{name: "user exists", file: "tok-0123456789abcdefghijkl,alice,1\n", req: AddRequest{User: "alice", UID: "2"}, wantErr: "tokens.csv:1: user \"alice\" is already in the file"},
+		{name: "user exists", file: "tok-0123456789abcdefghijkl,alice,1\n", req: AddRequest{User: "alice", UID: "2"}, wantErr: "tokens.csv:1: user \"alice\": already in the file"},
 		{name: "malformed file", file: "x,alice\n", req: AddRequest{User: "bob"}, wantErr: "tokens.csv:1: expected at least 3 columns"},
 		{name: "token with comma", req: AddRequest{User: "bob", Token: "abc,defghijklmnopqrstuvwxyz"}, wantErr: "--token: token has ',' at position 4"},
 		{name: "token with space", req: AddRequest{User: "bob", Token: "abcdefghijklm nopqrstuvwxyz"}, wantErr: "--token: token has whitespace or a control character at position 14"},

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -83,6 +84,9 @@ func (o *staticAddOptions) complete(f *cli.Factory) error {
 
 func runStaticAdd(o *staticAddOptions) error {
 	e, err := tokens.AddStaticToken(o.File, tokens.AddRequest{User: o.User, UID: o.UID, Groups: o.Groups, Token: o.Token, Rand: o.Rand})
+	if errors.Is(err, tokens.ErrUserExists) {
+		return cli.WithHint(classify(err), fmt.Sprintf("to give %s a new token, run: kauth token static rotate --file %s --user %s", o.User, o.File, o.User))
+	}
 	if err != nil {
 		return classify(err)
 	}

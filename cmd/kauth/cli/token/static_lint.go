@@ -1,6 +1,7 @@
 package token
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -65,6 +66,10 @@ func runStaticLint(o *staticLintOptions) error {
 	res, err := tokens.LintStaticFile(o.File)
 	if err != nil {
 		return cli.InputError(err)
+	}
+	if o.Format == output.Table && len(res.Findings) == 0 {
+		_, err := fmt.Fprintln(o.IO.Out, lintSummary(res))
+		return err
 	}
 	if err := output.Print(o.IO, o.Format, res, func() *output.TableView { return lintTable(res) }); err != nil {
 		return err
