@@ -21,7 +21,7 @@ import (
 )
 
 // testUser is who the test chain says every request comes from, unless
-// the X-Test-User header names another user.
+// an Impersonate-User header names another user.
 var testUser = &user.DefaultInfo{Name: "admin", UID: "admin-uid", Groups: []string{"system:masters", "system:authenticated"}}
 
 // testChain is the smallest stand-in for kauth serve's filter chain: it
@@ -29,8 +29,10 @@ var testUser = &user.DefaultInfo{Name: "admin", UID: "admin-uid", Groups: []stri
 func testChain(h http.Handler) http.Handler {
 	withUser := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var u user.Info = testUser
-		if name := req.Header.Get("X-Test-User"); name != "" {
-			u = &user.DefaultInfo{Name: name, Groups: []string{"system:authenticated"}}
+		// A stand-in for impersonation: the real filter lives in the
+		// server assembly.
+		if name := req.Header.Get("Impersonate-User"); name != "" {
+			u = &user.DefaultInfo{Name: name, Groups: append(req.Header.Values("Impersonate-Group"), "system:authenticated")}
 		}
 		h.ServeHTTP(w, req.WithContext(request.WithUser(req.Context(), u)))
 	})

@@ -62,7 +62,7 @@ func (a *API) create(ctx context.Context, req *http.Request, t target, obj runti
 	m.SetCreationTimestamp(metav1.Time{})
 	m.SetDeletionTimestamp(nil)
 	m.SetDeletionGracePeriodSeconds(nil)
-	m.SetGeneration(1)
+	m.SetGeneration(0)
 	m.SetSelfLink("")
 	t.kind.Strategy.PrepareForCreate(ctx, obj)
 	if err := a.admit(ctx, t, obj, nil, admission.Create, &metav1.CreateOptions{}, opts.dryRun); err != nil {

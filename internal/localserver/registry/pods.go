@@ -27,6 +27,8 @@ func podKind() *Kind {
 	st.PrepareForCreate = func(_ context.Context, obj runtime.Object) {
 		p := obj.(*corev1.Pod)
 		p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: qosClass(p)}
+		// Since v1.33 kube-apiserver tracks pod generations.
+		p.Generation = 1
 		defaultPod(p)
 	}
 	st.PrepareForUpdate = func(_ context.Context, obj, old runtime.Object) {
