@@ -30,7 +30,7 @@ func coreKinds() []*Kind {
 	return []*Kind{
 		namespaceKind(),
 		{
-			GVK: gv.WithKind("ServiceAccount"), Resource: "serviceaccounts", Singular: "serviceaccount", ShortNames: []string{"sa"}, Namespaced: true,
+			GVK: gv.WithKind("ServiceAccount"), Resource: "serviceaccounts", Singular: "serviceaccount", ShortNames: []string{"sa"}, Namespaced: true, ReturnDeletedObject: true,
 			New: func() runtime.Object { return &corev1.ServiceAccount{} }, NewList: func() runtime.Object { return &corev1.ServiceAccountList{} },
 			Strategy: simpleStrategy(true, apivalidation.NameIsDNSSubdomain, nil, nil),
 			Columns:  []metav1.TableColumnDefinition{nameColumn(), ageColumn()},
@@ -59,7 +59,7 @@ func coreKinds() []*Kind {
 		},
 		resourceQuotaKind(),
 		{
-			GVK: gv.WithKind("LimitRange"), Resource: "limitranges", Singular: "limitrange", ShortNames: []string{"limits"}, Namespaced: true,
+			GVK: gv.WithKind("LimitRange"), Resource: "limitranges", Singular: "limitrange", ShortNames: []string{"limits"}, Namespaced: true, AllowCreateOnUpdate: true,
 			New: func() runtime.Object { return &corev1.LimitRange{} }, NewList: func() runtime.Object { return &corev1.LimitRangeList{} },
 			Strategy: simpleStrategy(true, apivalidation.NameIsDNSSubdomain, func(obj runtime.Object) field.ErrorList {
 				var errs field.ErrorList
@@ -98,7 +98,7 @@ func namespaceKind() *Kind {
 		defaults(ns)
 	}
 	return &Kind{
-		GVK: corev1.SchemeGroupVersion.WithKind("Namespace"), Resource: "namespaces", Singular: "namespace", ShortNames: []string{"ns"},
+		GVK: corev1.SchemeGroupVersion.WithKind("Namespace"), Resource: "namespaces", Singular: "namespace", ShortNames: []string{"ns"}, ReturnDeletedObject: true,
 		New: func() runtime.Object { return &corev1.Namespace{} }, NewList: func() runtime.Object { return &corev1.NamespaceList{} },
 		Strategy: st,
 		Subresources: map[string]Subresource{
@@ -266,7 +266,7 @@ func resourceQuotaKind() *Kind {
 		obj.(*corev1.ResourceQuota).Status = old.(*corev1.ResourceQuota).Status
 	}
 	return &Kind{
-		GVK: corev1.SchemeGroupVersion.WithKind("ResourceQuota"), Resource: "resourcequotas", Singular: "resourcequota", ShortNames: []string{"quota"}, Namespaced: true,
+		GVK: corev1.SchemeGroupVersion.WithKind("ResourceQuota"), Resource: "resourcequotas", Singular: "resourcequota", ShortNames: []string{"quota"}, Namespaced: true, ReturnDeletedObject: true,
 		New: func() runtime.Object { return &corev1.ResourceQuota{} }, NewList: func() runtime.Object { return &corev1.ResourceQuotaList{} },
 		Strategy: st,
 		Subresources: map[string]Subresource{"status": {PrepareForUpdate: func(_ context.Context, obj, old runtime.Object) {

@@ -25,19 +25,19 @@ func rbacKinds() []*Kind {
 	}
 	return []*Kind{
 		{
-			GVK: gv.WithKind("Role"), Resource: "roles", Singular: "role", Namespaced: true,
+			GVK: gv.WithKind("Role"), Resource: "roles", Singular: "role", Namespaced: true, AllowCreateOnUpdate: true,
 			New: func() runtime.Object { return &rbacv1.Role{} }, NewList: func() runtime.Object { return &rbacv1.RoleList{} },
 			Strategy: simpleStrategy(true, rbacName, func(obj runtime.Object) field.ErrorList {
 				return validateRules(obj.(*rbacv1.Role).Rules, true)
 			}, nil),
 		},
 		{
-			GVK: gv.WithKind("ClusterRole"), Resource: "clusterroles", Singular: "clusterrole",
+			GVK: gv.WithKind("ClusterRole"), Resource: "clusterroles", Singular: "clusterrole", AllowCreateOnUpdate: true,
 			New: func() runtime.Object { return &rbacv1.ClusterRole{} }, NewList: func() runtime.Object { return &rbacv1.ClusterRoleList{} },
 			Strategy: simpleStrategy(false, rbacName, validateClusterRole, nil),
 		},
 		{
-			GVK: gv.WithKind("RoleBinding"), Resource: "rolebindings", Singular: "rolebinding", Namespaced: true,
+			GVK: gv.WithKind("RoleBinding"), Resource: "rolebindings", Singular: "rolebinding", Namespaced: true, AllowCreateOnUpdate: true,
 			New: func() runtime.Object { return &rbacv1.RoleBinding{} }, NewList: func() runtime.Object { return &rbacv1.RoleBindingList{} },
 			Strategy: bindingStrategy(true, func(obj runtime.Object) (*rbacv1.RoleRef, []rbacv1.Subject) {
 				b := obj.(*rbacv1.RoleBinding)
@@ -50,7 +50,7 @@ func rbacKinds() []*Kind {
 			},
 		},
 		{
-			GVK: gv.WithKind("ClusterRoleBinding"), Resource: "clusterrolebindings", Singular: "clusterrolebinding",
+			GVK: gv.WithKind("ClusterRoleBinding"), Resource: "clusterrolebindings", Singular: "clusterrolebinding", AllowCreateOnUpdate: true,
 			New: func() runtime.Object { return &rbacv1.ClusterRoleBinding{} }, NewList: func() runtime.Object { return &rbacv1.ClusterRoleBindingList{} },
 			Strategy: bindingStrategy(false, func(obj runtime.Object) (*rbacv1.RoleRef, []rbacv1.Subject) {
 				b := obj.(*rbacv1.ClusterRoleBinding)

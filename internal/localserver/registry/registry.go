@@ -26,9 +26,16 @@ type Kind struct {
 	// Ephemeral kinds (the review APIs) are created and answered but never
 	// stored; they support only create.
 	Ephemeral bool
-	New       func() runtime.Object
-	NewList   func() runtime.Object
-	Strategy  Strategy
+	// ReturnDeletedObject answers a delete with the object instead of a
+	// Success Status, as kube-apiserver does for namespaces,
+	// serviceaccounts and resourcequotas.
+	ReturnDeletedObject bool
+	// AllowCreateOnUpdate lets PUT create a missing object (RBAC kinds and
+	// limitranges in kube-apiserver).
+	AllowCreateOnUpdate bool
+	New                 func() runtime.Object
+	NewList             func() runtime.Object
+	Strategy            Strategy
 	// Subresources maps a subresource name ("status", "approval") to how an
 	// update through it changes the stored object.
 	Subresources map[string]Subresource
