@@ -22,19 +22,23 @@ type CorpusConfig struct {
 	Roles               int
 	ClusterRoleBindings int
 	RoleBindings        int
+	// SystemGroups is how often a Group subject names a system group
+	// (system:authenticated, system:serviceaccounts[:NS], ...) rather
+	// than group-N; such bindings apply to most users.
+	SystemGroups float64
 }
 
 // SmallCorpus is a policy small enough that random queries hit its rules
 // often; the differential test runs many seeds of it.
 func SmallCorpus(seed uint64) CorpusConfig {
 	return CorpusConfig{Seed: seed, Namespaces: 3, Users: 6, Groups: 4, ServiceAccounts: 2,
-		ClusterRoles: 20, Roles: 8, ClusterRoleBindings: 10, RoleBindings: 20}
+		ClusterRoles: 20, Roles: 8, ClusterRoleBindings: 10, RoleBindings: 20, SystemGroups: 0.16}
 }
 
 // BenchCorpus is the 10,000-binding policy of the benchmark.
 func BenchCorpus(seed uint64) CorpusConfig {
 	return CorpusConfig{Seed: seed, Namespaces: 100, Users: 2000, Groups: 200, ServiceAccounts: 10,
-		ClusterRoles: 300, Roles: 1000, ClusterRoleBindings: 1000, RoleBindings: 9000}
+		ClusterRoles: 300, Roles: 1000, ClusterRoleBindings: 1000, RoleBindings: 9000, SystemGroups: 0.01}
 }
 
 // vocabulary of API groups and their resources; scope tells whether the
@@ -197,19 +201,20 @@ func (g *gen) userName() string {
 }
 
 func (g *gen) groupName() string {
-	switch x := g.r.Float64(); {
-	case x < 0.05:
-		return user.AllAuthenticated
-	case x < 0.07:
-		return user.AllUnauthenticated
-	case x < 0.1:
-		return "system:serviceaccounts"
-	case x < 0.15:
-		return "system:serviceaccounts:" + g.anyNS()
-	case x < 0.16:
-		return user.SystemPrivilegedGroup
+	if !g.chance(g.cfg.SystemGroups) {
+		return fmt.Sprintf("group-%d", g.r.IntN(g.cfg.Groups))
 	}
-	return fmt.Sprintf("group-%d", g.r.IntN(g.cfg.Groups))
+	switch x := g.r.Float64(); {
+	case x < 0.3:
+		return user.AllAuthenticated
+	case x < 0.45:
+		return user.AllUnauthenticated
+	case x < 0.6:
+		return "system:serviceaccounts"
+	case x < 0.9:
+		return "system:serviceaccounts:" + g.anyNS()
+	}
+	return user.SystemPrivilegedGroup
 }
 
 func (g *gen) rules(cluster bool) []rbacv1.PolicyRule {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"testing"
+
+	"github.com/kauth/kauth/internal/rbac/rbactest"
 )
 
 // reportDisagreements fails t with the first few disagreements, each with
@@ -39,7 +41,7 @@ func TestDifferentialSmall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		qs := GenerateQueries(cfg, queries)
+		qs := targeted(e, GenerateQueries(cfg, queries))
 		total += len(qs)
 		if ds := e.Compare(context.Background(), qs); len(ds) > 0 {
 			t.Logf("seed %d", seed)
@@ -63,5 +65,33 @@ func TestDifferentialLarge(t *testing.T) {
 	ds := e.Compare(context.Background(), qs)
 	if len(ds) > 0 {
 		t.Errorf("%d disagreements on the large policy; first: %s", len(ds), ds[0])
+	}
+}
+
+// TestDifferentialRbactestCorpus compares on kauth's own corpus generator
+// (internal/rbac/rbactest), small policies of many seeds and one of
+// 10,000 bindings.
+func TestDifferentialRbactestCorpus(t *testing.T) {
+	t.Parallel()
+	for seed := range uint64(40) {
+		c := rbactest.Generate(rbactest.Config{Seed: seed, Bindings: 60, Queries: 500})
+		objs := FromPolicy(c.Policy)
+		e, err := NewEngines(objs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds := e.Compare(context.Background(), targeted(e, c.Queries)); len(ds) > 0 {
+			t.Logf("seed %d", seed)
+			reportDisagreements(t, objs, ds)
+			return
+		}
+	}
+	c := rbactest.Generate(rbactest.Config{Seed: 1, Bindings: 10000, Queries: 3000})
+	e, err := NewEngines(FromPolicy(c.Policy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds := e.CompareFirst(context.Background(), c.Queries, 200); len(ds) > 0 {
+		t.Errorf("%d disagreements on the 10,000-binding policy; first: %s", len(ds), ds[0])
 	}
 }

@@ -16,6 +16,8 @@ import (
 	rbaclisters "k8s.io/client-go/listers/rbac/v1"
 	"k8s.io/client-go/tools/cache"
 	rbacauthorizer "k8s.io/kubernetes/plugin/pkg/auth/authorizer/rbac"
+
+	"github.com/kauth/kauth/internal/rbac"
 )
 
 // Objects is one RBAC policy: the four kinds as kube-apiserver would store
@@ -25,6 +27,12 @@ type Objects struct {
 	ClusterRoles        []*rbacv1.ClusterRole
 	RoleBindings        []*rbacv1.RoleBinding
 	ClusterRoleBindings []*rbacv1.ClusterRoleBinding
+}
+
+// FromPolicy copies the objects of a kauth Policy.
+func FromPolicy(p *rbac.Policy) *Objects {
+	o := &Objects{Roles: p.Roles, ClusterRoles: p.ClusterRoles, RoleBindings: p.RoleBindings, ClusterRoleBindings: p.ClusterRoleBindings}
+	return o.DeepCopy()
 }
 
 // Bindings is the number of RoleBindings and ClusterRoleBindings.
