@@ -111,7 +111,7 @@ spec:
 			want: []brief{{"StatefulSet", "db", 3, 2, `persistentvolumeclaims "data-db-2" is forbidden: exceeded quota: compute, requested: persistentvolumeclaims=1,requests.storage=4Gi, used: persistentvolumeclaims=2,requests.storage=8Gi, limited: persistentvolumeclaims=2,requests.storage=10Gi`}},
 		},
 		{
-			name: "daemonset counted per node, job by parallelism, cronjob one run",
+			name:  "daemonset counted per node, job by parallelism, cronjob one run",
 			nodes: 2,
 			manifests: `apiVersion: apps/v1
 kind: DaemonSet
@@ -226,4 +226,3 @@ spec: {containers: [{name: app, image: nginx}]}
 		t.Errorf("Check() usage mismatch (-want +got):\n%s", diff)
 	}
 }
-

@@ -69,7 +69,9 @@ func TestMutatePod(t *testing.T) {
 
 func TestValidatePod(t *testing.T) {
 	t.Parallel()
-	container := func(items ...corev1.LimitRangeItem) corev1.LimitRange { return corev1.LimitRange{Spec: corev1.LimitRangeSpec{Limits: items}} }
+	container := func(items ...corev1.LimitRangeItem) corev1.LimitRange {
+		return corev1.LimitRange{Spec: corev1.LimitRangeSpec{Limits: items}}
+	}
 	tests := []struct {
 		name string
 		lr   corev1.LimitRange
