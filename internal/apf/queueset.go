@@ -126,6 +126,7 @@ type QueueSet struct {
 	queuedSeatsInUse, activeQ int
 	hand                      [64]int
 	nonEmpty                  []*fqQueue
+	lastQueue                 int // index of the queue the last arrival was sharded to
 	demand                    integrator
 	OnDispatch                func(r *QRequest, now int64)
 }
@@ -225,6 +226,7 @@ func (qs *QueueSet) Arrive(now int64, r *QRequest, hash uint64) Outcome {
 		return Dispatched
 	}
 	q := qs.shuffleShard(hash)
+	qs.lastQueue = q.index
 	r.queue, r.arrivalR = q, qs.currentR
 	r.totalWork = fcrequest.SeatsTimesDuration(float64(r.Seats), estimatedServiceNanos)
 	if qs.seatsInUse >= qs.cl && q.waiting >= qs.cfg.QueueLengthLimit {

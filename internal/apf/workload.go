@@ -310,7 +310,6 @@ type arrivals struct {
 	rng      *rand.Rand
 	poisson  bool
 	done     bool
-	intervNs float64
 }
 
 func newArrivals(c *Client, seed uint64, duration time.Duration) *arrivals {
@@ -323,31 +322,34 @@ func newArrivals(c *Client, seed uint64, duration time.Duration) *arrivals {
 		a.rng = rand.New(rand.NewPCG(seed, h.Sum64()))
 		a.poisson = true
 		a.next = int64(c.Start.Duration)
-	default:
-		a.intervNs = 1e9 / c.Rate
 	}
 	a.advance()
 	return a
 }
 
-// advance moves to the next arrival; done is set past the end.
+// advance moves to the next arrival; done is set past the end. Times
+// are compared with the end in floating point first, so that a tiny rate
+// cannot overflow int64.
 func (a *arrivals) advance() {
+	var next float64
 	switch {
 	case a.c.Trace != "":
 		if a.k >= int64(len(a.c.Offsets)) {
 			a.done = true
 			return
 		}
-		a.next = int64(a.c.Offsets[a.k])
+		next = float64(a.c.Offsets[a.k])
 	case a.poisson:
-		a.next += int64(math.Round(a.rng.ExpFloat64() / a.c.Rate * 1e9))
+		next = float64(a.next) + math.Round(a.rng.ExpFloat64()/a.c.Rate*1e9)
 	default:
-		a.next = int64(a.c.Start.Duration) + int64(math.Round(float64(a.k)*1e9/a.c.Rate))
+		next = float64(a.c.Start.Duration) + math.Round(float64(a.k)*1e9/a.c.Rate)
 	}
 	a.k++
-	if a.next >= a.end {
+	if next >= float64(a.end) || math.IsNaN(next) {
 		a.done = true
+		return
 	}
+	a.next = int64(next)
 }
 
 // ReadWorkload reads and checks a workload file and its trace files with
