@@ -303,13 +303,13 @@ func ParseTrace(path string, data []byte, duration time.Duration) ([]time.Durati
 
 // arrivals generates a client's arrival times in nanoseconds.
 type arrivals struct {
-	c        *Client
-	k        int64
-	next     int64
-	end      int64
-	rng      *rand.Rand
-	poisson  bool
-	done     bool
+	c       *Client
+	k       int64
+	next    int64
+	end     int64
+	rng     *rand.Rand
+	poisson bool
+	done    bool
 }
 
 func newArrivals(c *Client, seed uint64, duration time.Duration) *arrivals {
