@@ -96,7 +96,7 @@ func (idx *Index) Explain(a authorizer.Attributes) Explanation {
 	e.Misses = append(e.Misses, idx.missingRoles(u, a.GetNamespace())...)
 	e.Misses = append(e.Misses, idx.resourceNameMisses(u, a.GetNamespace(), &req)...)
 	e.Misses = append(e.Misses, idx.otherNamespaces(u, a.GetNamespace(), &req)...)
-	e.Misses = append(e.Misses, idx.unbound(a.GetNamespace(), &req)...)
+	e.Misses = append(e.Misses, idx.unbound(a.GetNamespace(), &req, e.Misses)...)
 	return e
 }
 
@@ -178,8 +178,9 @@ func (idx *Index) otherNamespaces(u user.Info, ns string, req *request) []Miss {
 }
 
 // unbound lists a few roles that would allow the request but that no
-// binding gives the user: ClusterRoles, and Roles of the namespace.
-func (idx *Index) unbound(ns string, req *request) []Miss {
+// binding gives the user: ClusterRoles, and Roles of the namespace, except
+// those the earlier misses already name.
+func (idx *Index) unbound(ns string, req *request, seen []Miss) []Miss {
 	var roles []*role
 	for _, r := range idx.clusterRoles {
 		roles = append(roles, r)
@@ -196,6 +197,9 @@ func (idx *Index) unbound(ns string, req *request) []Miss {
 	for _, r := range roles {
 		if len(out) == maxUnbound {
 			break
+		}
+		if slices.ContainsFunc(seen, func(m Miss) bool { return m.Role != nil && *m.Role == r.key }) {
+			continue // already explained as bound elsewhere or restricted
 		}
 		for i := range r.rules {
 			if r.rules[i].allows(req) {

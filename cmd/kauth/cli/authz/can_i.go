@@ -63,8 +63,8 @@ namespace, as kubectl auth can-i --list.`,
   # A non-resource URL
   kauth authz can-i get /healthz --as system:anonymous --bootstrap-policy
 
-  # Everything a service account may do in its namespace
-  kauth authz can-i --list -n ci --as system:serviceaccount:ci:builder --from policy/`,
+  # Everything a service account may do in namespace dev
+  kauth authz can-i --list -n dev --as system:serviceaccount:ci:builder --from policy/`,
 		Args: cli.WrapArgs(cobra.RangeArgs(0, 3)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args

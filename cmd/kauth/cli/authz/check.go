@@ -52,7 +52,7 @@ compared with kauth's.`,
   kauth authz check -f reviews.yaml --live --server-side -o jsonl`,
 		Args: cli.WrapArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.complete(f); err != nil {
+			if err := opts.complete(f, cmd.Flags().Changed("output")); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -67,7 +67,7 @@ compared with kauth's.`,
 	return cmd
 }
 
-func (o *checkOptions) complete(f *cli.Factory) error {
+func (o *checkOptions) complete(f *cli.Factory, outputSet bool) error {
 	if o.File == "" {
 		return cli.UsageErrorf("-f/--filename is required: the SubjectAccessReviews to answer")
 	}
@@ -80,7 +80,8 @@ func (o *checkOptions) complete(f *cli.Factory) error {
 	if err := o.policyFlags.validate(); err != nil {
 		return err
 	}
-	if f.Output == "" {
+	if !outputSet {
+		// The reviews print back as a stream of objects unless asked.
 		f.Output = string(output.YAML)
 	}
 	format, err := f.OutputFormat(output.YAML, output.JSON, jsonl)

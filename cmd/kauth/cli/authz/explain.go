@@ -44,7 +44,7 @@ It takes the same arguments as can-i and exits 0 when allowed, 1 when not.`,
   kauth authz explain get secrets -n prod --as system:serviceaccount:ci:builder --from policy/
 
   # The evidence as JSON
-  kauth authz explain list configmaps -n dev --as alice --from policy/ -o json`,
+  kauth authz explain get configmaps -n dev --as alice --from policy/ -o json`,
 		Args: cli.WrapArgs(cobra.RangeArgs(2, 3)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
@@ -85,7 +85,10 @@ func runExplain(ctx context.Context, o *explainOptions) error {
 		return err
 	}
 	e := idx.Explain(q.Attributes)
-	if err := output.Print(o.IO, o.Format, e, func() *output.TableView { return explainTable(e) }); err != nil {
+	if t := explainTable(e); o.Format == output.Table && len(t.Rows) == 0 {
+		// Nothing to tabulate: say only the decision.
+		fmt.Fprintln(o.IO.Out, t.Footer[0])
+	} else if err := output.Print(o.IO, o.Format, e, func() *output.TableView { return explainTable(e) }); err != nil {
 		return err
 	}
 	if !e.Allowed {
