@@ -82,6 +82,9 @@ type NamespaceUsage struct {
 type QuotaUsage struct {
 	Name      string          `json:"name"`
 	Resources []ResourceUsage `json:"resources"`
+	// StatusUnknown is set for a live quota whose status the quota
+	// controller has not written yet: used is then unknown.
+	StatusUnknown bool `json:"statusUnknown,omitempty"`
 }
 
 // ResourceUsage is one resource of a quota.
@@ -238,7 +241,16 @@ func UsageFromQuotas(quotas []corev1.ResourceQuota) []NamespaceUsage {
 		sort.Slice(qs, func(i, j int) bool { return qs[i].Name < qs[j].Name })
 		nu := NamespaceUsage{Namespace: ns}
 		for _, q := range qs {
-			nu.Quotas = append(nu.Quotas, QuotaUsageOf(q))
+			if len(q.Status.Hard) > 0 {
+				nu.Quotas = append(nu.Quotas, QuotaUsageOf(q))
+				continue
+			}
+			// The quota controller has not reported yet: show the
+			// spec's limits with usage unknown.
+			q.Status.Hard = q.Spec.Hard
+			qu := QuotaUsageOf(q)
+			qu.StatusUnknown = true
+			nu.Quotas = append(nu.Quotas, qu)
 		}
 		out = append(out, nu)
 	}

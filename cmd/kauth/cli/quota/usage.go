@@ -129,7 +129,11 @@ func usageTable(namespaces []quota.NamespaceUsage, bars bool) *output.TableView 
 				case r.Percent >= 90:
 					level = output.Warn
 				}
-				t.AddRowLevel(level, ns.Namespace, q.Name, string(r.Resource), r.Used.String(), r.Hard.String(), usageCell(r.Percent, bars))
+				used, cell := r.Used.String(), usageCell(r.Percent, bars)
+				if q.StatusUnknown {
+					used, cell, level = "unknown", "-", output.Dim
+				}
+				t.AddRowLevel(level, ns.Namespace, q.Name, string(r.Resource), used, r.Hard.String(), cell)
 			}
 		}
 	}
