@@ -39,7 +39,9 @@ type Disagreement struct {
 	// Check is "rbac" (the RBAC authorizer alone), "chain" (kube-apiserver's
 	// system:masters + RBAC), "reason" (the missing-role errors of a
 	// denial), "who-can" (the subject locator's subjects) or
-	// "who-can-errors" (its missing-role errors).
+	// "who-can-errors" (its missing-role errors), "rules-for" (the rules
+	// that apply to the user in the namespace, as can-i --list reads them)
+	// or "rules-for-errors".
 	Check    string
 	Query    authorizer.AttributesRecord
 	Upstream string
@@ -130,7 +132,26 @@ func (e *Engines) compare(ctx context.Context, q authorizer.AttributesRecord, wh
 	}
 	add("who-can", subjectSet(usubs), subjectSet(ksubs))
 	add("who-can-errors", errorSet(uerr), strings.Join(sortedUnique(kres.Errors), "; "))
+
+	// can-i --list: the rules that apply to the user in the namespace.
+	ures, unon, _, uerr := e.Upstream.RBAC.RulesFor(ctx, q.User, q.Namespace)
+	kresr, knon, _, kerr := e.Kauth.Index.RulesFor(ctx, q.User, q.Namespace)
+	add("rules-for", ruleSet(ures, unon), ruleSet(kresr, knon))
+	add("rules-for-errors", errorSet(uerr), errorSet(kerr))
 	return out
+}
+
+// ruleSet renders rule infos as a sorted, distinct list (upstream lists
+// them in informer order, with repeats).
+func ruleSet(res []authorizer.ResourceRuleInfo, non []authorizer.NonResourceRuleInfo) string {
+	var s []string
+	for _, r := range res {
+		s = append(s, fmt.Sprintf("verbs=%q groups=%q resources=%q names=%q", r.GetVerbs(), r.GetAPIGroups(), r.GetResources(), r.GetResourceNames()))
+	}
+	for _, r := range non {
+		s = append(s, fmt.Sprintf("verbs=%q urls=%q", r.GetVerbs(), r.GetNonResourceURLs()))
+	}
+	return strings.Join(sortedUnique(s), "\n            ")
 }
 
 func decision(d authorizer.Decision) string {

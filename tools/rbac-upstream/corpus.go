@@ -58,7 +58,7 @@ var vocabulary = []struct {
 var (
 	verbs        = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "impersonate", "bind", "escalate", "proxy"}
 	urlRules     = []string{"/healthz", "/healthz/*", "/api", "/api/*", "/apis/*", "/metrics", "/logs/*", "/version", "/readyz*", "*"}
-	urlPaths     = []string{"/healthz", "/healthz/", "/healthz/ping", "/api", "/api/", "/api/v1", "/apis", "/apis/apps", "/metrics", "/logs/x", "/version", "/readyz", "/readyz/etcd", "/", "", "/other"}
+	urlPaths     = []string{"/healthz", "/healthz/", "/healthz/ping", "/api", "/api/", "/api/v1", "/apis", "/apis/apps", "/metrics", "/logs/x", "/version", "/readyz", "/readyz/etcd", "/", "", "/other", "*", "/healthz*", "/api/*"}
 	urlVerbs     = []string{"get", "post", "put", "delete", "head"}
 	aggLabels    = []string{"agg-a", "agg-b", "agg-c"}
 	resourceName = []string{"name-0", "name-1", "name-2"}
@@ -98,11 +98,25 @@ func GeneratePolicy(cfg CorpusConfig) *Objects {
 			// labelled with agg-top itself, so agg-top chains cannot cycle.
 			sel := []metav1.LabelSelector{{MatchLabels: map[string]string{g.pick(aggLabels): "true"}}}
 			if g.chance(0.3) {
-				sel = append(sel, metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-					{Key: g.pick(aggLabels), Operator: metav1.LabelSelectorOpIn, Values: []string{"true"}},
-				}})
+				req := metav1.LabelSelectorRequirement{Key: g.pick(aggLabels), Operator: metav1.LabelSelectorOpIn, Values: []string{"true"}}
+				switch x := g.r.Float64(); {
+				case x < 0.2:
+					req.Operator, req.Values = metav1.LabelSelectorOpExists, nil
+				case x < 0.3:
+					// NotIn on a label no role has: with agg-b below,
+					// every agg-b role (aggregated roles carry no agg-b)
+					req.Operator, req.Values = metav1.LabelSelectorOpNotIn, []string{"true"}
+					req.Key = "agg-none"
+				}
+				sel = append(sel, metav1.LabelSelector{
+					MatchLabels:      map[string]string{"agg-b": "true"},
+					MatchExpressions: []metav1.LabelSelectorRequirement{req},
+				})
 			}
 			cr.AggregationRule = &rbacv1.AggregationRule{ClusterRoleSelectors: sel}
+			if g.chance(0.3) {
+				cr.Rules = g.rules(true) // replaced by the aggregate unless it is empty
+			}
 			cr.Labels = map[string]string{"agg-top": "true"}
 			if g.chance(0.3) {
 				// a selector that matches only the role itself, which the
@@ -120,8 +134,12 @@ func GeneratePolicy(cfg CorpusConfig) *Objects {
 		objs.ClusterRoles = append(objs.ClusterRoles, cr)
 	}
 	for i := range cfg.Roles {
+		name := fmt.Sprintf("role-%d", i)
+		if i%7 == 3 {
+			name = fmt.Sprintf("cr-%d", i) // the name of a ClusterRole when i < ClusterRoles
+		}
 		objs.Roles = append(objs.Roles, &rbacv1.Role{
-			ObjectMeta: metav1.ObjectMeta{Namespace: g.anyNS(), Name: fmt.Sprintf("role-%d", i)},
+			ObjectMeta: metav1.ObjectMeta{Namespace: g.anyNS(), Name: name},
 			Rules:      g.rules(false),
 		})
 	}
@@ -303,8 +321,14 @@ func (g *gen) user() user.Info {
 		u.Name, u.Groups = user.Anonymous, []string{user.AllUnauthenticated}
 	case x < 0.9:
 		u.Name, u.Groups = "admin-user", []string{user.SystemPrivilegedGroup, user.AllAuthenticated}
-	default:
+	case x < 0.95:
 		u.Name, u.Groups = "stranger", []string{"group-x"}
+	case x < 0.97:
+		u.Name = "" // no name, groups only
+		u.Groups = []string{fmt.Sprintf("group-%d", g.r.IntN(g.cfg.Groups)), fmt.Sprintf("group-%d", g.r.IntN(g.cfg.Groups))}
+	default:
+		g0 := fmt.Sprintf("group-%d", g.r.IntN(g.cfg.Groups))
+		u.Name, u.Groups = fmt.Sprintf("user-%d", g.r.IntN(g.cfg.Users)), []string{g0, g0, user.AllAuthenticated, user.AllAuthenticated}
 	}
 	return u
 }
@@ -338,6 +362,10 @@ func (g *gen) query() authorizer.AttributesRecord {
 		a.Verb = "*"
 	case x < 0.07:
 		a.Name = "*"
+	case x < 0.075:
+		a.Verb = ""
+	case x < 0.08:
+		a.Resource = ""
 	}
 	if a.Name == "" && g.chance(0.5) {
 		a.Name = g.pick(append([]string{"other"}, resourceName...))
