@@ -43,15 +43,9 @@ func AddStaticToken(path string, req AddRequest) (*StaticEntry, error) {
 	if err := validateEntry(req.User, req.Groups); err != nil {
 		return nil, err
 	}
-	token := req.Token
-	if token != "" {
-		if err := ValidateToken(token); err != nil {
+	if req.Token != "" {
+		if err := ValidateToken(req.Token); err != nil {
 			return nil, fmt.Errorf("--token: %w", err)
-		}
-	} else {
-		var err error
-		if token, err = NewToken(req.Rand); err != nil {
-			return nil, err
 		}
 	}
 	f, err := readStaticFile(path, true)
@@ -60,6 +54,12 @@ func AddStaticToken(path string, req AddRequest) (*StaticEntry, error) {
 	}
 	if recs := f.UserRecords(req.User); len(recs) > 0 {
 		return nil, fmt.Errorf("%s:%d: user %q: %w", path, recs[0].Line, req.User, ErrUserExists)
+	}
+	token := req.Token
+	if token == "" {
+		if token, err = NewToken(req.Rand); err != nil {
+			return nil, err
+		}
 	}
 	if r := f.Lookup(token); r != nil {
 		return nil, fmt.Errorf("%s:%d: the given token is already in use (user %q)", path, r.Line, r.User)
