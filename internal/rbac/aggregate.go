@@ -54,7 +54,7 @@ func Aggregate(p *Policy) []string {
 			break
 		}
 	}
-	names := make([]string, 0, len(changed))
+	var names []string
 	for n := range changed {
 		names = append(names, n)
 	}
