@@ -71,6 +71,9 @@ func (a *API) create(ctx context.Context, req *http.Request, t target, obj runti
 	if errs := t.kind.Strategy.Validate(obj); len(errs) > 0 {
 		return nil, apierrors.NewInvalid(t.kind.GVK.GroupKind(), m.GetName(), errs)
 	}
+	if err := a.checkEscalation(ctx, t, obj, nil); err != nil {
+		return nil, err
+	}
 	if err := a.validateAdmission(ctx, t, obj, nil, admission.Create, &metav1.CreateOptions{}, opts.dryRun); err != nil {
 		return nil, err
 	}
@@ -237,6 +240,9 @@ func (a *API) prepareUpdate(ctx context.Context, req *http.Request, t target, ob
 	}
 	if errs := t.kind.ValidateUpdateFor(t.sub)(obj, cur); len(errs) > 0 {
 		return nil, apierrors.NewInvalid(t.kind.GVK.GroupKind(), t.name, errs)
+	}
+	if err := a.checkEscalation(ctx, t, obj, cur); err != nil {
+		return nil, err
 	}
 	if err := a.validateAdmission(ctx, t, obj, cur, admission.Update, &metav1.UpdateOptions{}, opts.dryRun); err != nil {
 		return nil, err
