@@ -66,7 +66,7 @@ func (o *generateOptions) complete(f *cli.Factory, cmd *cobra.Command) error {
 	allowed := []output.Format{output.YAML, output.JSON}
 	if o.Apply {
 		allowed = output.CommonFormats
-	} else if !cmd.Flag("output").Changed {
+	} else if fl := cmd.Flag("output"); fl == nil || !fl.Changed {
 		o.Format = output.YAML
 		return nil
 	}
