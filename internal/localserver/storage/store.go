@@ -83,6 +83,9 @@ func (s *store) Create(_ context.Context, gvr schema.GroupVersionResource, obj r
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("create %s: metadata.name is required", gvr.Resource))
 	}
 	obj = obj.DeepCopyObject()
+	// Stored objects carry no apiVersion/kind, as after a bbolt load; the
+	// serializer sets them on the way out.
+	obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
 	acc, _ = meta.Accessor(obj)
 	if acc.GetUID() == "" {
 		acc.SetUID(uuid.NewUUID())
@@ -231,6 +234,7 @@ func (s *store) swap(gvr schema.GroupVersionResource, namespace, name, currentRV
 		return nil, true, nil
 	}
 	updated = updated.DeepCopyObject()
+	updated.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
 	if err := s.commit(gvr, namespace, name, watch.Modified, updated, prev); err != nil {
 		return nil, false, err
 	}
