@@ -16,13 +16,21 @@ func BenchmarkSimulate(b *testing.B) {
 }
 
 // BenchmarkUpstreamQueueSet runs the same workload under the same event
-// loop through k8s.io/apiserver's queueset and fake event clock.
+// loop through k8s.io/apiserver's queueset and fake event clock, and
+// fails if its report differs from kauth's.
 func BenchmarkUpstreamQueueSet(b *testing.B) {
 	w, cfg := loadTestWorkload(b, "bench-million.yaml")
+	want, err := Simulate(w, cfg, SimulateOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
+	var got *Report
 	for b.Loop() {
-		if _, err := simulate(w, cfg, SimulateOptions{}, newUpstreamFactory()); err != nil {
+		if got, err = simulate(w, cfg, SimulateOptions{}, newUpstreamFactory()); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	compareReports(b, got, want)
 }

@@ -49,7 +49,7 @@ func TestFidelity(t *testing.T) {
 	}
 }
 
-func compareReports(t *testing.T, want, got *Report) {
+func compareReports(t testing.TB, want, got *Report) {
 	t.Helper()
 	near := cmp.Comparer(func(a, b WaitStats) bool {
 		return closeTo(a.Mean, b.Mean) && closeTo(a.P50, b.P50) && closeTo(a.P99, b.P99) && closeTo(a.Max, b.Max)

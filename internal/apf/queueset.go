@@ -59,7 +59,15 @@ type QRequest struct {
 	totalWork SeatSeconds
 	queue     *fqQueue
 	state     uint8
+	inItems   bool // referenced from a queue's FIFO
+	// InTimeouts is for the driver: set while it holds r in a time-out
+	// list, so that r is not recycled.
+	InTimeouts bool
 }
+
+// Recyclable reports whether nothing refers to r any more: it is done,
+// out of every queue FIFO and out of the driver's time-out list.
+func (r *QRequest) Recyclable() bool { return r.state == stateDone && !r.inItems && !r.InTimeouts }
 
 const (
 	stateWaiting uint8 = iota + 1
@@ -88,6 +96,7 @@ func (q *fqQueue) peek() *QRequest {
 		if r := q.items[q.head]; r.state == stateWaiting && r.queue == q {
 			return r
 		}
+		q.items[q.head].inItems = false
 		q.items[q.head] = nil
 		q.head++
 	}
@@ -102,6 +111,7 @@ func (q *fqQueue) push(r *QRequest) {
 		clear(q.items[n:])
 		q.items, q.head = q.items[:n], 0
 	}
+	r.inItems = true
 	q.items = append(q.items, r)
 }
 
@@ -346,6 +356,7 @@ func (qs *QueueSet) unqueue(q *fqQueue, r *QRequest) {
 	qs.totWaiting--
 	qs.seatsWaiting -= r.Seats
 	if q.head < len(q.items) && q.items[q.head] == r {
+		r.inItems = false
 		q.items[q.head] = nil
 		q.head++
 	}

@@ -83,6 +83,7 @@ type sim struct {
 	thead    int
 	arrHeap  []*simClient // min-heap by (next, index)
 	slab     []QRequest
+	free     []*QRequest
 	bucket   int64
 	series   *Series
 	now      int64
@@ -195,6 +196,12 @@ func HashFlowID(schema, distinguisher string) uint64 {
 }
 
 func (s *sim) newRequest() *QRequest {
+	if n := len(s.free); n > 0 {
+		r := s.free[n-1]
+		s.free = s.free[:n-1]
+		*r = QRequest{}
+		return r
+	}
 	if len(s.slab) == 0 {
 		s.slab = make([]QRequest, 4096)
 	}
@@ -214,6 +221,9 @@ func (s *sim) run() {
 			tc = s.comps[0].t
 		}
 		for s.thead < len(s.timeouts) && !s.timeouts[s.thead].Waiting() {
+			r := s.timeouts[s.thead]
+			r.InTimeouts = false
+			s.recycle(r)
 			s.timeouts[s.thead] = nil
 			s.thead++
 		}
@@ -252,15 +262,26 @@ func (s *sim) complete() {
 	c := s.popCompletion()
 	lv := s.clients[c.r.Client].level
 	lv.qs.Finish(s.now, c.r)
+	s.recycle(c.r)
 	s.sample(lv)
+}
+
+// recycle keeps a finished request for reuse once nothing refers to it,
+// which spares the garbage collector a million objects.
+func (s *sim) recycle(r *QRequest) {
+	if r.Recyclable() {
+		s.free = append(s.free, r)
+	}
 }
 
 func (s *sim) timeout() {
 	r := s.timeouts[s.thead]
 	s.timeouts[s.thead] = nil
 	s.thead++
+	r.InTimeouts = false
 	sc := s.clients[r.Client]
 	sc.level.qs.Cancel(s.now, r)
+	defer s.recycle(r)
 	sc.rep.RejectReasons.TimeOut++
 	sc.level.rep.Rejected++
 	s.noteReject(sc)
@@ -294,13 +315,18 @@ func (s *sim) arrive() {
 		s.onDispatch(r, s.now)
 	case Enqueued:
 		if r.Waiting() {
+			r.InTimeouts = true
 			s.timeouts = append(s.timeouts, r)
 		}
 	case RejectedQueueFull:
+		r.state = stateDone
+		s.recycle(r)
 		sc.rep.RejectReasons.QueueFull++
 		lv.rep.Rejected++
 		s.noteReject(sc)
 	case RejectedConcurrencyLimit:
+		r.state = stateDone
+		s.recycle(r)
 		sc.rep.RejectReasons.ConcurrencyLimit++
 		lv.rep.Rejected++
 		s.noteReject(sc)
