@@ -177,3 +177,28 @@ func FuzzReadTenants(f *testing.F) {
 		}
 	})
 }
+
+// TestDocsExample keeps the full example in docs/quota.md valid.
+func TestDocsExample(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "quota.md"))
+	if err != nil {
+		t.Skipf("docs/quota.md not found: %v", err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	if !ok {
+		t.Fatal("docs/quota.md has no yaml block")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	tn, err := ReadTenants("docs/quota.md", []byte(example))
+	if err != nil {
+		t.Fatalf("the example in docs/quota.md does not read: %v", err)
+	}
+	list, err := Generate(tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(list.Items), 15; got != want {
+		t.Errorf("the example generates %d objects, want %d", got, want)
+	}
+}
