@@ -1,0 +1,223 @@
+package registry
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/ptr"
+)
+
+func kind(t *testing.T, r *Registry, resource string) *Kind {
+	t.Helper()
+	for _, k := range r.Kinds() {
+		if k.Resource == resource {
+			return k
+		}
+	}
+	t.Fatalf("no kind for %s", resource)
+	return nil
+}
+
+func TestRegistryServesTheIssueKinds(t *testing.T) {
+	t.Parallel()
+	var got []string
+	for _, k := range New().Kinds() {
+		got = append(got, k.GVR().String())
+	}
+	want := []string{
+		"/v1, Resource=configmaps", "/v1, Resource=limitranges", "/v1, Resource=namespaces", "/v1, Resource=pods",
+		"/v1, Resource=resourcequotas", "/v1, Resource=secrets", "/v1, Resource=serviceaccounts",
+		"authentication.k8s.io/v1, Resource=selfsubjectreviews", "authentication.k8s.io/v1, Resource=tokenreviews",
+		"authorization.k8s.io/v1, Resource=localsubjectaccessreviews", "authorization.k8s.io/v1, Resource=selfsubjectaccessreviews",
+		"authorization.k8s.io/v1, Resource=selfsubjectrulesreviews", "authorization.k8s.io/v1, Resource=subjectaccessreviews",
+		"certificates.k8s.io/v1, Resource=certificatesigningrequests",
+		"flowcontrol.apiserver.k8s.io/v1, Resource=flowschemas", "flowcontrol.apiserver.k8s.io/v1, Resource=prioritylevelconfigurations",
+		"rbac.authorization.k8s.io/v1, Resource=clusterrolebindings", "rbac.authorization.k8s.io/v1, Resource=clusterroles",
+		"rbac.authorization.k8s.io/v1, Resource=rolebindings", "rbac.authorization.k8s.io/v1, Resource=roles",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("kinds (-want +got):\n%s", diff)
+	}
+	r := New()
+	if _, ok := r.ByKind(schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "Role"}); !ok {
+		t.Fatal("ByKind(Role) not found")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	r := New()
+	meta := metav1.ObjectMeta{Name: "x", Namespace: "ns"}
+	tests := []struct {
+		resource string
+		obj      runtime.Object
+		want     []string // error strings; nil means valid
+	}{
+		{"roles", &rbacv1.Role{ObjectMeta: meta, Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"pods"}}}}, nil},
+		{"roles", &rbacv1.Role{ObjectMeta: meta, Rules: []rbacv1.PolicyRule{{NonResourceURLs: []string{"/x"}, Verbs: []string{"get"}}}},
+			[]string{`rules[0].nonResourceURLs: Invalid value: ["/x"]: namespaced rules cannot apply to non-resource URLs`}},
+		{"roles", &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "a/b", Namespace: "ns"}},
+			[]string{`metadata.name: Invalid value: "a/b": may not contain '/'`}},
+		{"clusterroles", &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "c"}, AggregationRule: &rbacv1.AggregationRule{}},
+			[]string{"aggregationRule.clusterRoleSelectors: Required value: at least one clusterRoleSelector required if aggregationRule is non-nil"}},
+		{"clusterrolebindings", &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "c"}, RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "r"},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "sa"}}},
+			[]string{`roleRef.kind: Unsupported value: "Role": supported values: "ClusterRole"`, "subjects[0].namespace: Required value"}},
+		{"namespaces", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "Bad_Name"}},
+			[]string{`metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`}},
+		{"configmaps", &corev1.ConfigMap{ObjectMeta: meta, Data: map[string]string{"bad key": "v"}},
+			[]string{`data: Invalid value: "bad key": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`}},
+		{"secrets", &corev1.Secret{ObjectMeta: meta, Type: corev1.SecretTypeTLS, Data: map[string][]byte{"tls.crt": nil}},
+			[]string{"data[tls.key]: Required value"}},
+		{"pods", &corev1.Pod{ObjectMeta: meta, Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyAlways, Containers: []corev1.Container{{Name: "c"}, {Name: "c", Image: "i"}}}},
+			[]string{"spec.containers[0].image: Required value", `spec.containers[1].name: Duplicate value: "c"`}},
+		{"flowschemas", &flowcontrolv1.FlowSchema{ObjectMeta: metav1.ObjectMeta{Name: "f"}, Spec: flowcontrolv1.FlowSchemaSpec{MatchingPrecedence: 20000}},
+			[]string{"spec.priorityLevelConfiguration.name: Required value: must reference a priority level", "spec.matchingPrecedence: Invalid value: 20000: must be between 1 and 10000 inclusively"}},
+		{"certificatesigningrequests", &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: "c"},
+			Spec: certificatesv1.CertificateSigningRequestSpec{Request: []byte("x"), SignerName: "nodomain", ExpirationSeconds: ptr.To[int32](60)}},
+			[]string{`spec.request: Invalid value: "eA==": PEM block type must be CERTIFICATE REQUEST`,
+				`spec.signerName: Invalid value: "nodomain": must be a fully qualified domain and path of the form 'example.com/signer-name'`,
+				"spec.usages: Required value: usages must be provided",
+				"spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 600 seconds (10 minutes)"}},
+	}
+	for _, tc := range tests {
+		k := kind(t, r, tc.resource)
+		var got []string
+		for _, e := range k.Strategy.Validate(tc.obj) {
+			got = append(got, e.Error())
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.resource, diff)
+		}
+	}
+}
+
+func TestDefaultsAndUpdateRules(t *testing.T) {
+	t.Parallel()
+	r := New()
+	ctx := context.Background()
+
+	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "ns", ResourceVersion: "1"}, RoleRef: rbacv1.RoleRef{Kind: "Role", Name: "r"},
+		Subjects: []rbacv1.Subject{{Kind: "User", Name: "u"}, {Kind: "ServiceAccount", Name: "sa", Namespace: "ns"}}}
+	k := kind(t, r, "rolebindings")
+	k.Strategy.PrepareForCreate(ctx, rb)
+	if rb.RoleRef.APIGroup != rbacv1.GroupName || rb.Subjects[0].APIGroup != rbacv1.GroupName || rb.Subjects[1].APIGroup != "" {
+		t.Errorf("binding defaults: %+v", rb)
+	}
+	changed := rb.DeepCopy()
+	changed.RoleRef.Name = "other"
+	errs := k.Strategy.ValidateUpdate(changed, rb)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "roleRef: Invalid value") {
+		t.Errorf("roleRef change: %v", errs)
+	}
+
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}}}
+	kind(t, r, "pods").Strategy.PrepareForCreate(ctx, pod)
+	c := pod.Spec.Containers[0]
+	if pod.Status.Phase != corev1.PodPending || pod.Spec.ServiceAccountName != "default" || c.ImagePullPolicy != corev1.PullAlways || c.TerminationMessagePath != "/dev/termination-log" {
+		t.Errorf("pod defaults: %+v", pod)
+	}
+
+	pl := &flowcontrolv1.PriorityLevelConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: flowcontrolv1.PriorityLevelConfigurationSpec{
+		Type: flowcontrolv1.PriorityLevelEnablementLimited, Limited: &flowcontrolv1.LimitedPriorityLevelConfiguration{
+			LimitResponse: flowcontrolv1.LimitResponse{Type: flowcontrolv1.LimitResponseTypeQueue, Queuing: &flowcontrolv1.QueuingConfiguration{}}}},
+		Status: flowcontrolv1.PriorityLevelConfigurationStatus{Conditions: []flowcontrolv1.PriorityLevelConfigurationCondition{{Type: "x"}}}}
+	kind(t, r, "prioritylevelconfigurations").Strategy.PrepareForCreate(ctx, pl)
+	q := pl.Spec.Limited.LimitResponse.Queuing
+	if *pl.Spec.Limited.NominalConcurrencyShares != 30 || q.Queues != 64 || q.HandSize != 8 || q.QueueLengthLimit != 50 || len(pl.Status.Conditions) != 0 {
+		t.Errorf("priority level defaults: %+v", pl.Spec.Limited)
+	}
+
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns", ResourceVersion: "1"}, StringData: map[string]string{"k": "v"}, Immutable: ptr.To(true)}
+	ks := kind(t, r, "secrets")
+	ks.Strategy.PrepareForCreate(ctx, secret)
+	if secret.Type != corev1.SecretTypeOpaque || string(secret.Data["k"]) != "v" || secret.StringData != nil {
+		t.Errorf("secret defaults: %+v", secret)
+	}
+	edited := secret.DeepCopy()
+	edited.Data["k"] = []byte("w")
+	if errs := ks.Strategy.ValidateUpdate(edited, secret); len(errs) != 1 || errs[0].Error() != "data: Forbidden: field is immutable when `immutable` is set" {
+		t.Errorf("immutable secret: %v", errs)
+	}
+}
+
+func TestSubresources(t *testing.T) {
+	t.Parallel()
+	r := New()
+	ctx := context.Background()
+	k := kind(t, r, "certificatesigningrequests")
+	old := &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Spec: certificatesv1.CertificateSigningRequestSpec{Username: "alice"}}
+	req := old.DeepCopy()
+	req.Spec.Username = "mallory"
+	req.Labels = map[string]string{"sneaky": "yes"}
+	req.Status.Conditions = []certificatesv1.CertificateSigningRequestCondition{{Type: certificatesv1.CertificateApproved, Reason: "ok"}}
+	req.Status.Certificate = []byte("forged")
+	k.Subresources["approval"].PrepareForUpdate(ctx, req, old)
+	if req.Spec.Username != "alice" || req.Labels != nil || len(req.Status.Certificate) != 0 || len(req.Status.Conditions) != 1 || req.Status.Conditions[0].Status != corev1.ConditionTrue {
+		t.Errorf("approval kept more than the approval conditions: %+v", req)
+	}
+	both := req.DeepCopy()
+	both.Status.Conditions = append(both.Status.Conditions, certificatesv1.CertificateSigningRequestCondition{Type: certificatesv1.CertificateDenied, Status: corev1.ConditionTrue})
+	if errs := k.ValidateUpdateFor("approval")(both, old); len(errs) == 0 {
+		t.Error("approved and denied together was accepted")
+	}
+
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "n"}, Spec: corev1.NamespaceSpec{Finalizers: []corev1.FinalizerName{"kubernetes"}}}
+	upd := ns.DeepCopy()
+	upd.Spec.Finalizers = nil
+	kind(t, r, "namespaces").Strategy.PrepareForUpdate(ctx, upd, ns)
+	if len(upd.Spec.Finalizers) != 1 {
+		t.Error("a plain namespace update removed spec.finalizers; only /finalize may")
+	}
+	kind(t, r, "namespaces").Subresources["finalize"].PrepareForUpdate(ctx, upd, ns)
+	upd.Spec.Finalizers = nil
+	kind(t, r, "namespaces").Subresources["finalize"].PrepareForUpdate(ctx, upd, ns)
+	if len(upd.Spec.Finalizers) != 0 {
+		t.Error("/finalize did not change spec.finalizers")
+	}
+}
+
+func TestTables(t *testing.T) {
+	t.Parallel()
+	r := New()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	created := metav1.NewTime(now.Add(-90 * time.Minute))
+	tests := []struct {
+		resource string
+		obj      runtime.Object
+		want     []any
+	}{
+		{"clusterrolebindings", &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b", CreationTimestamp: created}, RoleRef: rbacv1.RoleRef{Kind: "ClusterRole", Name: "view"},
+			Subjects: []rbacv1.Subject{{Kind: "User", Name: "u1"}, {Kind: "User", Name: "u2"}, {Kind: "ServiceAccount", Name: "sa", Namespace: "ns"}}},
+			[]any{"b", "ClusterRole/view", "90m", "u1, u2", "", "ns/sa"}},
+		{"roles", &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r", CreationTimestamp: created}}, []any{"r", "2026-01-02T01:34:05Z"}},
+		{"certificatesigningrequests", &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: "c", CreationTimestamp: created},
+			Spec:   certificatesv1.CertificateSigningRequestSpec{SignerName: "kubernetes.io/kube-apiserver-client", Username: "alice", ExpirationSeconds: ptr.To[int32](86400)},
+			Status: certificatesv1.CertificateSigningRequestStatus{Conditions: []certificatesv1.CertificateSigningRequestCondition{{Type: certificatesv1.CertificateApproved}}, Certificate: []byte("x")}},
+			[]any{"c", "90m", "kubernetes.io/kube-apiserver-client", "alice", "24h", "Approved,Issued"}},
+		{"prioritylevelconfigurations", &flowcontrolv1.PriorityLevelConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "exempt"}, Spec: flowcontrolv1.PriorityLevelConfigurationSpec{Type: "Exempt"}},
+			[]any{"exempt", "Exempt", "<none>", "<none>", "<none>", "<none>", "<unknown>"}},
+	}
+	for _, tc := range tests {
+		tbl, err := kind(t, r, tc.resource).Table([]runtime.Object{tc.obj}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.want, tbl.Rows[0].Cells); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.resource, diff)
+		}
+		if len(tbl.ColumnDefinitions) != len(tc.want) {
+			t.Errorf("%s: %d columns for %d cells", tc.resource, len(tbl.ColumnDefinitions), len(tc.want))
+		}
+	}
+}
