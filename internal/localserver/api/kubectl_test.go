@@ -310,3 +310,69 @@ spec:
   usages: ["client auth"]
 `
 }
+
+func TestKubectlEditReconcileAndTables(t *testing.T) {
+	t.Parallel()
+	e := newKubectlEnv(t)
+	e.run("", "create", "role", "r", "--verb=get", "--resource=pods")
+	// kubectl edit, non-interactively: the "editor" rewrites the file.
+	edit := e.cmd("edit", "role", "r")
+	edit.Env = append(edit.Env, "KUBE_EDITOR=sed -i s/-\\ get/-\\ list/")
+	if out, err := edit.CombinedOutput(); err != nil || !strings.Contains(string(out), "role.rbac.authorization.k8s.io/r edited") {
+		t.Fatalf("kubectl edit: %v\n%s", err, out)
+	}
+	e.contains(e.run("", "get", "role", "r", "-o", "jsonpath={.rules[0].verbs}"), `["list"]`)
+	e.contains(e.run(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: reconciled
+rules:
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get"]
+`, "auth", "reconcile", "-f", "-"), "clusterrole.rbac.authorization.k8s.io/reconciled reconciled")
+	e.run("", "run", "web", "--image=nginx:1.27", "--labels=app=web")
+	e.contains(e.run("", "get", "pods", "-o", "wide", "--show-labels"), "NAME", "READY", "STATUS", "NOMINATED NODE", "web", "0/1", "Pending", "app=web")
+	e.contains(e.run("", "get", "all"), "web ", "Pending")
+	e.contains(e.run("", "get", "pod", "web", "-o", "jsonpath={.spec.containers[0].imagePullPolicy}"), "IfNotPresent")
+	e.run(`apiVersion: flowcontrol.apiserver.k8s.io/v1
+kind: PriorityLevelConfiguration
+metadata:
+  name: tenants
+spec:
+  type: Limited
+  limited:
+    limitResponse:
+      type: Queue
+      queuing: {}
+---
+apiVersion: flowcontrol.apiserver.k8s.io/v1
+kind: FlowSchema
+metadata:
+  name: tenants
+spec:
+  priorityLevelConfiguration:
+    name: tenants
+  distinguisherMethod:
+    type: ByUser
+  rules:
+  - subjects:
+    - kind: Group
+      group: {name: tenants}
+    resourceRules:
+    - verbs: ["*"]
+      apiGroups: ["*"]
+      resources: ["*"]
+      namespaces: ["*"]
+`, "create", "-f", "-")
+	e.contains(e.run("", "get", "prioritylevelconfigurations"), "NOMINALCONCURRENCYSHARES", "tenants", "Limited", "30", "64", "8", "50")
+	e.contains(e.run("", "get", "flowschemas"), "PRIORITYLEVEL", "MATCHINGPRECEDENCE", "tenants", "1000", "ByUser")
+	e.contains(e.run("", "describe", "clusterrole", "reconciled"), "PolicyRule:", "configmaps")
+	e.contains(e.run("", "delete", "pods", "--all"), `pod "web" deleted`)
+	e.contains(e.run("", "get", "--raw", "/api/v1/namespaces/default/pods"), `"kind":"PodList"`)
+	_, errOut, err := e.try("", "get", "widgets")
+	if err == nil {
+		t.Fatal("kubectl get widgets succeeded")
+	}
+	e.contains(errOut, `the server doesn't have a resource type "widgets"`)
+}
