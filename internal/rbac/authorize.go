@@ -51,7 +51,7 @@ func (idx *Index) Authorize(_ context.Context, a authorizer.Attributes) (authori
 			}
 			for i := range b.role.rules {
 				if b.role.rules[i].allows(&req) {
-					return authorizer.DecisionAllow, b.allowed[b.appliesTo(name, groups)], nil
+					return authorizer.DecisionAllow, b.reason(b.appliesTo(name, groups)), nil
 				}
 			}
 		}

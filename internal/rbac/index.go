@@ -1,8 +1,11 @@
 package rbac
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
+	"sync"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,11 +23,18 @@ type Index struct {
 	roles        map[string]*role // "namespace/name"
 	cluster      bindingSet       // ClusterRoleBindings
 	namespaces   map[string]*bindingSet
+	nRoles       int32
+	// subjects are the distinct subjects of all bindings; rank orders them
+	// by kind, namespace, name and apiGroup, so who-can sorts integers.
+	subjects   []rbacv1.Subject
+	subjectIDs map[rbacv1.Subject]int32
+	rank       []int32
 }
 
 // role is a Role or ClusterRole with compiled rules.
 type role struct {
 	key   ObjectKey
+	id    int32 // dense, for per-query memos
 	rules []rule
 }
 
@@ -34,12 +44,27 @@ type binding struct {
 	namespace string // "" for ClusterRoleBindings
 	roleRef   rbacv1.RoleRef
 	subjects  []rbacv1.Subject
-	role      *role // nil when the referenced role does not exist
-	missing   error // the lister's NotFound error for a missing role
-	pos       int32 // position in its bindingSet, which is policy order
+	// subjectIDs are the index's ids of subjects, in the same order.
+	subjectIDs []int32
+	role       *role // nil when the referenced role does not exist
+	missing    error // the lister's NotFound error for a missing role
+	pos        int32 // position in its bindingSet, which is policy order
 	// allowed holds, per subject, the reason string of an allowed decision,
-	// built once so deciding allocates nothing.
+	// built on first use (most bindings never allow anything asked) and
+	// then shared, so deciding allocates nothing.
+	once    sync.Once
 	allowed []string
+}
+
+// reason is upstream's allow reason for the binding's subject i.
+func (b *binding) reason(i int) string {
+	b.once.Do(func() {
+		b.allowed = make([]string, len(b.subjects))
+		for j := range b.subjects {
+			b.allowed[j] = "RBAC: allowed by " + b.describe(j)
+		}
+	})
+	return b.allowed[i]
 }
 
 // bindingSet holds the bindings of one scope (cluster-wide, or one
@@ -49,8 +74,10 @@ type bindingSet struct {
 	all    []*binding
 	users  map[string][]int32
 	groups map[string][]int32
-	// byRole lists positions by the referenced role, for who-can.
+	// byRole lists positions by the referenced role, and roles the roles
+	// in order of first use, for who-can.
 	byRole map[*role][]int32
+	roles  []*role
 	// dangling lists bindings to missing roles, for who-can's errors.
 	dangling []int32
 }
@@ -64,6 +91,7 @@ func NewIndex(p *Policy) *Index {
 		clusterRoles: make(map[string]*role, len(p.ClusterRoles)),
 		roles:        make(map[string]*role, len(p.Roles)),
 		namespaces:   map[string]*bindingSet{},
+		subjectIDs:   map[rbacv1.Subject]int32{},
 	}
 	for _, cr := range p.ClusterRoles {
 		idx.clusterRoles[cr.Name] = idx.compileRole(ObjectKey{KindClusterRole, "", cr.Name}, cr.Rules)
@@ -82,14 +110,31 @@ func NewIndex(p *Policy) *Index {
 		}
 		set.add(idx.newBinding(ObjectKey{KindRoleBinding, b.Namespace, b.Name}, b.Namespace, b.RoleRef, b.Subjects))
 	}
+	idx.rankSubjects()
 	return idx
+}
+
+func (idx *Index) rankSubjects() {
+	order := make([]int32, len(idx.subjects))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := &idx.subjects[a], &idx.subjects[b]
+		return cmp.Or(cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name), cmp.Compare(x.APIGroup, y.APIGroup))
+	})
+	idx.rank = make([]int32, len(order))
+	for r, id := range order {
+		idx.rank[id] = int32(r)
+	}
 }
 
 // Policy returns the policy the index was built from.
 func (idx *Index) Policy() *Policy { return idx.policy }
 
 func (idx *Index) compileRole(key ObjectKey, rules []rbacv1.PolicyRule) *role {
-	r := &role{key: key, rules: make([]rule, len(rules))}
+	r := &role{key: key, id: idx.nRoles, rules: make([]rule, len(rules))}
+	idx.nRoles++
 	for i := range rules {
 		r.rules[i] = compileRule(idx.vocab, &rules[i])
 	}
@@ -99,9 +144,15 @@ func (idx *Index) compileRole(key ObjectKey, rules []rbacv1.PolicyRule) *role {
 func (idx *Index) newBinding(key ObjectKey, ns string, ref rbacv1.RoleRef, subjects []rbacv1.Subject) *binding {
 	b := &binding{key: key, namespace: ns, roleRef: ref, subjects: subjects}
 	b.role, b.missing = idx.resolve(ref, ns)
-	b.allowed = make([]string, len(subjects))
-	for i := range subjects {
-		b.allowed[i] = "RBAC: allowed by " + b.describe(i)
+	b.subjectIDs = make([]int32, len(subjects))
+	for i, sub := range subjects {
+		id, ok := idx.subjectIDs[sub]
+		if !ok {
+			id = int32(len(idx.subjects))
+			idx.subjects = append(idx.subjects, sub)
+			idx.subjectIDs[sub] = id
+		}
+		b.subjectIDs[i] = id
 	}
 	return b
 }
@@ -132,6 +183,9 @@ func (s *bindingSet) add(b *binding) {
 	b.pos = int32(len(s.all))
 	s.all = append(s.all, b)
 	if b.role != nil {
+		if _, seen := s.byRole[b.role]; !seen {
+			s.roles = append(s.roles, b.role)
+		}
 		s.byRole[b.role] = append(s.byRole[b.role], b.pos)
 	} else {
 		s.dangling = append(s.dangling, b.pos)
@@ -216,16 +270,17 @@ func (b *binding) appliesTo(name string, groups []string) int {
 // strings do: ClusterRoleBinding "x" of ClusterRole "y" to User "alice".
 func (b *binding) describe(subject int) string {
 	s := b.subjects[subject]
-	who := fmt.Sprintf("%s %q", s.Kind, s.Name)
+	who := s.Name
 	if s.Kind == rbacv1.ServiceAccountKind {
 		ns := s.Namespace
 		if ns == "" {
 			ns = b.namespace
 		}
-		who = fmt.Sprintf("%s %q", s.Kind, s.Name+"/"+ns)
+		who = s.Name + "/" + ns
 	}
-	if b.namespace == "" {
-		return fmt.Sprintf("ClusterRoleBinding %q of %s %q to %s", b.key.Name, b.roleRef.Kind, b.roleRef.Name, who)
+	kind, name := "ClusterRoleBinding ", b.key.Name
+	if b.namespace != "" {
+		kind, name = "RoleBinding ", b.key.Name+"/"+b.namespace
 	}
-	return fmt.Sprintf("RoleBinding %q of %s %q to %s", b.key.Name+"/"+b.namespace, b.roleRef.Kind, b.roleRef.Name, who)
+	return kind + strconv.Quote(name) + " of " + b.roleRef.Kind + " " + strconv.Quote(b.roleRef.Name) + " to " + s.Kind + " " + strconv.Quote(who)
 }

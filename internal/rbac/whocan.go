@@ -45,28 +45,25 @@ type Via struct {
 // kind, namespace and name.
 func (idx *Index) WhoCan(a authorizer.Attributes) WhoCanResult {
 	req := idx.vocab.request(a)
-	memo := map[*role]bool{}
+	memo := make([]int8, idx.nRoles) // 0 unknown, 1 allows, 2 does not
 	res := WhoCanResult{Subjects: []SubjectGrant{{
 		Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: user.SystemPrivilegedGroup, Privileged: true, Via: []Via{},
 	}}}
-	seen := map[rbacv1.Subject]int{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: user.SystemPrivilegedGroup}: 0}
-	sets := []*bindingSet{&idx.cluster}
-	if ns := a.GetNamespace(); ns != "" && idx.namespaces[ns] != nil {
-		sets = append(sets, idx.namespaces[ns])
-	}
-	for _, set := range sets {
+	// slot[id] is 1 + the subject's position in found, 0 when not found.
+	slot := make([]int32, len(idx.subjects))
+	var found []subjectVia
+	for _, set := range idx.scopes(a.GetNamespace()) {
 		for _, pos := range set.allowing(&req, memo) {
 			b := set.all[pos]
 			via := Via{Binding: b.key, Role: b.role.key}
-			for _, s := range b.subjects {
-				i, ok := seen[s]
-				if !ok {
-					i = len(res.Subjects)
-					seen[s] = i
-					res.Subjects = append(res.Subjects, SubjectGrant{Kind: s.Kind, APIGroup: s.APIGroup, Name: s.Name, Namespace: s.Namespace})
+			for _, id := range b.subjectIDs {
+				if slot[id] == 0 {
+					found = append(found, subjectVia{id: id})
+					slot[id] = int32(len(found))
 				}
-				if !slices.Contains(res.Subjects[i].Via, via) {
-					res.Subjects[i].Via = append(res.Subjects[i].Via, via)
+				f := &found[slot[id]-1]
+				if !slices.Contains(f.via, via) {
+					f.via = append(f.via, via)
 				}
 			}
 		}
@@ -74,26 +71,39 @@ func (idx *Index) WhoCan(a authorizer.Attributes) WhoCanResult {
 			res.Errors = append(res.Errors, set.all[pos].missing.Error())
 		}
 	}
-	slices.SortStableFunc(res.Subjects[1:], func(x, y SubjectGrant) int {
-		return cmp.Or(cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name), cmp.Compare(x.APIGroup, y.APIGroup))
-	})
+	slices.SortFunc(found, func(x, y subjectVia) int { return cmp.Compare(idx.rank[x.id], idx.rank[y.id]) })
+	privileged := rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: user.SystemPrivilegedGroup}
+	for _, f := range found {
+		s := idx.subjects[f.id]
+		if s == privileged {
+			res.Subjects[0].Via = f.via // system:masters is also bound
+			continue
+		}
+		res.Subjects = append(res.Subjects, SubjectGrant{Kind: s.Kind, APIGroup: s.APIGroup, Name: s.Name, Namespace: s.Namespace, Via: f.via})
+	}
 	return res
 }
 
+type subjectVia struct {
+	id  int32
+	via []Via
+}
+
 // allowing returns the positions of the bindings whose role allows req,
-// ascending. Each distinct role is evaluated once (memo is shared between
+// ascending. Each distinct role is evaluated once; memo is shared between
 // the cluster-wide and the namespace set, as RoleBindings often reference
-// ClusterRoles).
-func (s *bindingSet) allowing(req *request, memo map[*role]bool) []int32 {
+// ClusterRoles.
+func (s *bindingSet) allowing(req *request, memo []int8) []int32 {
 	var out []int32
-	for r, positions := range s.byRole {
-		ok, known := memo[r]
-		if !known {
-			ok = r.allows(req)
-			memo[r] = ok
+	for _, r := range s.roles {
+		if memo[r.id] == 0 {
+			memo[r.id] = 2
+			if r.allows(req) {
+				memo[r.id] = 1
+			}
 		}
-		if ok {
-			out = append(out, positions...)
+		if memo[r.id] == 1 {
+			out = append(out, s.byRole[r]...)
 		}
 	}
 	slices.Sort(out)
