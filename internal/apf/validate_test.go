@@ -41,14 +41,14 @@ func TestLoadConfigInvalid(t *testing.T) {
 
 func TestLintChecks(t *testing.T) {
 	t.Parallel()
-	any := flowcontrolv1.ResourcePolicyRule{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}, Namespaces: []string{"*"}}
+	everything := flowcontrolv1.ResourcePolicyRule{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}, Namespaces: []string{"*"}}
 	objs := []loader.Object{
 		{Object: limitedPL("l", 10, 0, nil, 4, 4, 10), Source: loader.Source{File: "c.yaml", Line: 1}},
-		{Object: schema("a", 500, "l", "", "devs", any), Source: loader.Source{File: "c.yaml", Line: 20}},
+		{Object: schema("a", 500, "l", "", "devs", everything), Source: loader.Source{File: "c.yaml", Line: 20}},
 		{Object: schema("b", 500, "l", "", "devs", flowcontrolv1.ResourcePolicyRule{Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"pods"}, Namespaces: []string{"ns"}}), Source: loader.Source{File: "c.yaml", Line: 40}},
 		{Object: &flowcontrolv1.FlowSchema{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Spec: flowcontrolv1.FlowSchemaSpec{MatchingPrecedence: 600,
 			PriorityLevelConfiguration: flowcontrolv1.PriorityLevelConfigurationReference{Name: "l"},
-			Rules: []flowcontrolv1.PolicyRulesWithSubjects{{Subjects: []flowcontrolv1.Subject{{Kind: "User", User: &flowcontrolv1.UserSubject{Name: "x"}}}, ResourceRules: []flowcontrolv1.ResourcePolicyRule{any}}}}},
+			Rules:                      []flowcontrolv1.PolicyRulesWithSubjects{{Subjects: []flowcontrolv1.Subject{{Kind: "User", User: &flowcontrolv1.UserSubject{Name: "x"}}}, ResourceRules: []flowcontrolv1.ResourcePolicyRule{everything}}}}},
 			Source: loader.Source{File: "c.yaml", Line: 60}},
 	}
 	res, err := Lint(objs, false, 600)
