@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -235,6 +236,13 @@ func (s *store) swap(gvr schema.GroupVersionResource, namespace, name, currentRV
 	}
 	updated = updated.DeepCopyObject()
 	updated.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+	acc, _ = meta.Accessor(updated)
+	acc.SetResourceVersion(nowRV)
+	if equality.Semantic.DeepEqual(prev, updated) {
+		// Like etcd3's GuaranteedUpdate: an update that changes nothing is
+		// not written and keeps its resourceVersion.
+		return prev.DeepCopyObject(), false, nil
+	}
 	if err := s.commit(gvr, namespace, name, watch.Modified, updated, prev); err != nil {
 		return nil, false, err
 	}

@@ -143,6 +143,11 @@ func TestConflicts(t *testing.T) {
 				t.Errorf("%s precondition: got %v, want Conflict", tc.name, err)
 			}
 		}
+		before := s.ResourceVersion()
+		same, err := s.GuaranteedUpdate(ctx, rolesGVR, "a", "r1", func(cur runtime.Object) (runtime.Object, error) { return cur, nil })
+		if err != nil || s.ResourceVersion() != before || same.(*rbacv1.Role).ResourceVersion != strconv.FormatUint(before, 10) {
+			t.Fatalf("no-op update wrote: %v rv %d -> %d", err, before, s.ResourceVersion())
+		}
 		out, err := s.GuaranteedUpdate(ctx, rolesGVR, "a", "r1", func(cur runtime.Object) (runtime.Object, error) {
 			r := cur.(*rbacv1.Role)
 			r.Labels["x"] = "y"
