@@ -4,7 +4,8 @@
 # one O, signed by a CA of the same algorithm with the client auth usage,
 # key and certificate written to disk), for ECDSA P-256 and RSA 2048, in
 # one run. Each certificate is a fresh process invocation for both tools,
-# as a user or script would run them.
+# as a user or script would run them; the two alternate certificate by
+# certificate.
 #
 # Usage: bench/cert/run.sh [N_ECDSA] [N_RSA]    (defaults 100 and 20)
 set -euo pipefail
@@ -21,42 +22,49 @@ kauth=$work/kauth
 
 now_ns() { date +%s%N; }
 
-# bench_kauth ALGO N: prints elapsed nanoseconds for N issues.
-bench_kauth() {
-	local algo=$1 n=$2 dir=$work/kauth-$1
-	"$kauth" cert ca init --cn "bench-$algo" --out-dir "$dir/ca" --key-algo "$algo" >/dev/null
-	mkdir -p "$dir/out"
-	local start end i
-	start=$(now_ns)
-	for ((i = 0; i < n; i++)); do
-		"$kauth" cert issue --ca-dir "$dir/ca" --user "user$i" --group dev --key-algo "$algo" --out-dir "$dir/out" >/dev/null
-	done
-	end=$(now_ns)
-	echo $((end - start))
+# setup_kauth ALGO / setup_openssl ALGO create a CA of that algorithm.
+setup_kauth() {
+	"$kauth" cert ca init --cn "bench-$1" --out-dir "$work/kauth-$1/ca" --key-algo "$1" >/dev/null
+	mkdir -p "$work/kauth-$1/out"
 }
 
-# bench_openssl ALGO N: the same with openssl req + openssl x509.
-bench_openssl() {
-	local algo=$1 n=$2 dir=$work/openssl-$1 newkey
+setup_openssl() {
+	local dir=$work/openssl-$1
 	mkdir -p "$dir/out"
-	if [[ $algo == ecdsa ]]; then
-		newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
-	else
-		newkey=(-newkey rsa:2048)
-	fi
-	openssl req -x509 -nodes "${newkey[@]}" -keyout "$dir/ca.key" -out "$dir/ca.crt" \
-		-subj "/CN=bench-$algo" -days 3650 2>/dev/null
+	openssl req -x509 -nodes $(newkey "$1") -keyout "$dir/ca.key" -out "$dir/ca.crt" \
+		-subj "/CN=bench-$1" -days 3650 2>/dev/null
 	printf 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\nbasicConstraints=critical,CA:FALSE\n' >"$dir/ext.cnf"
-	local start end i
-	start=$(now_ns)
+}
+
+newkey() {
+	if [[ $1 == ecdsa ]]; then echo "-newkey ec -pkeyopt ec_paramgen_curve:P-256"; else echo "-newkey rsa:2048"; fi
+}
+
+# issue_kauth ALGO I / issue_openssl ALGO I issue certificate number I.
+issue_kauth() {
+	"$kauth" cert issue --ca-dir "$work/kauth-$1/ca" --user "user$2" --group dev --key-algo "$1" --out-dir "$work/kauth-$1/out" >/dev/null
+}
+
+issue_openssl() {
+	local dir=$work/openssl-$1
+	openssl req -new -nodes $(newkey "$1") -keyout "$dir/out/user$2.key" \
+		-subj "/O=dev/CN=user$2" -out "$dir/out/user$2.csr" 2>/dev/null
+	openssl x509 -req -in "$dir/out/user$2.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+		-CAcreateserial -days 365 -extfile "$dir/ext.cnf" -out "$dir/out/user$2.crt" 2>/dev/null
+}
+
+# bench ALGO N alternates the two tools certificate by certificate, so
+# that a change in machine load hits both alike, and prints the total
+# nanoseconds of each: "KAUTH_NS OPENSSL_NS".
+bench() {
+	local algo=$1 n=$2 k=0 o=0 t i
+	setup_kauth "$algo"
+	setup_openssl "$algo"
 	for ((i = 0; i < n; i++)); do
-		openssl req -new -nodes "${newkey[@]}" -keyout "$dir/out/user$i.key" \
-			-subj "/O=dev/CN=user$i" -out "$dir/out/user$i.csr" 2>/dev/null
-		openssl x509 -req -in "$dir/out/user$i.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
-			-CAcreateserial -days 365 -extfile "$dir/ext.cnf" -out "$dir/out/user$i.crt" 2>/dev/null
+		t=$(now_ns); issue_kauth "$algo" "$i"; k=$((k + $(now_ns) - t))
+		t=$(now_ns); issue_openssl "$algo" "$i"; o=$((o + $(now_ns) - t))
 	done
-	end=$(now_ns)
-	echo $((end - start))
+	echo "$k $o"
 }
 
 rate() { awk -v n="$1" -v ns="$2" 'BEGIN { printf "%.1f", n / (ns / 1e9) }'; }
@@ -65,8 +73,7 @@ echo "kauth $("$kauth" version -o json | awk -F'"' '/"version"/ {print $4}'), $(
 printf '%-12s %6s %16s %16s %8s\n' ALGORITHM CERTS "KAUTH CERTS/S" "OPENSSL CERTS/S" RATIO
 for spec in "ecdsa:$n_ecdsa" "rsa:$n_rsa"; do
 	algo=${spec%%:*} n=${spec##*:}
-	k=$(bench_kauth "$algo" "$n")
-	o=$(bench_openssl "$algo" "$n")
+	read -r k o < <(bench "$algo" "$n")
 	kr=$(rate "$n" "$k") or=$(rate "$n" "$o")
 	name=$([[ $algo == ecdsa ]] && echo "ECDSA P-256" || echo "RSA 2048")
 	printf '%-12s %6d %16s %16s %7sx\n' "$name" "$n" "$kr" "$or" "$(awk -v a="$kr" -v b="$or" 'BEGIN { printf "%.2f", a / b }')"

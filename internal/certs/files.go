@@ -97,10 +97,19 @@ func writeAtomic(f File, force bool) error {
 	}
 	// A hard link fails if the target appeared in the meantime, where a
 	// rename would silently replace it.
-	if err := os.Link(name, f.Path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return &ExistsError{Path: f.Path}
-		}
+	err = os.Link(name, f.Path)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return &ExistsError{Path: f.Path}
+	}
+	// Some filesystems have no hard links: fall back to a rename after
+	// checking once more that the target is still absent.
+	if _, serr := os.Lstat(f.Path); serr == nil {
+		return &ExistsError{Path: f.Path}
+	}
+	if err := os.Rename(name, f.Path); err != nil {
 		return &WriteError{Path: f.Path, Err: err}
 	}
 	return nil
