@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# End-to-end figures of kauth serve, each from a real kauth process:
+#   - time to ready (as kauth serve reports it) without a data dir
+#   - resident memory (VmRSS) when idle, right after ready
+#   - GET and LIST requests per second with a static token and RBAC, from
+#     a separate load generator over HTTP/2, and the same requests against
+#     a baseline server (anonymous, AlwaysAllow), with their ratio
+#   - resident memory after that load
+#
+# Usage: bench/serve/run.sh [REQUESTS] [CONCURRENCY]    (defaults 100000, 64)
+set -euo pipefail
+
+n=${1:-100000}
+c=${2:-64}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+(cd "$root" && go build -o "$work/kauth" ./cmd/kauth && go build -o "$work/loadgen" ./bench/serve/loadgen)
+
+printf 'bench-token,bench,1001,readers\n' >"$work/tokens.csv"
+cat >"$work/policy.yaml" <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: cm-reader, namespace: default}
+rules:
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "list"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: readers, namespace: default}
+subjects: [{kind: Group, name: readers, apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: Role, name: cm-reader, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: bench, namespace: default}
+data: {key: value}
+YAML
+
+# measure MODE TOKEN: runs inside "kauth serve -- sh -c", where $PPID is
+# the kauth process.
+cat >"$work/measure.sh" <<'SH'
+set -eu
+mode=$1 token=$2 n=$3 c=$4 work=$5
+url=$(kubectl config view --raw -o jsonpath='{.clusters[0].cluster.server}')
+kubectl config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$work/ca-$mode.crt"
+echo "$mode: idle $(grep VmRSS /proc/$PPID/status)"
+for what in GET:/api/v1/namespaces/default/configmaps/bench LIST:/api/v1/namespaces/default/configmaps; do
+  printf '%s %s: ' "$mode" "${what%%:*}"
+  "$work/loadgen" -url "$url${what#*:}" -ca "$work/ca-$mode.crt" -token "$token" -n "$n" -c "$c"
+done
+echo "$mode: after load $(grep VmRSS /proc/$PPID/status)"
+SH
+
+command -v kubectl >/dev/null || { echo "bench: kubectl is needed to read the kubeconfig" >&2; exit 2; }
+"$work/kauth" serve --listen 127.0.0.1:0 --token-auth-file "$work/tokens.csv" --seed "$work/policy.yaml" \
+  -- sh "$work/measure.sh" authz bench-token "$n" "$c" "$work" 2>&1 | tee "$work/authz.out"
+"$work/kauth" serve --listen 127.0.0.1:0 --authorization-mode AlwaysAllow --seed "$work/policy.yaml" \
+  -- sh "$work/measure.sh" baseline "" "$n" "$c" "$work" 2>&1 | tee "$work/baseline.out"
+
+rate() { grep "^$1 $2:" "$work/$1.out" | sed -E 's/.*: ([0-9]+) req\/s.*/\1/'; }
+for verb in GET LIST; do
+  a=$(rate authz "$verb") b=$(rate baseline "$verb")
+  awk -v v="$verb" -v a="$a" -v b="$b" 'BEGIN { printf "%s with token+RBAC / baseline: %d / %d = %.2f\n", v, a, b, a / b }'
+done
