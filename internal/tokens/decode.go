@@ -17,6 +17,9 @@ const (
 	KindStatic         = "static"
 	KindBootstrap      = "bootstrap"
 	KindServiceAccount = "serviceAccount"
+	// KindJWT is a JWT without Kubernetes service-account claims (an OIDC
+	// token, say), which the service-account authenticator does not take.
+	KindJWT = "jwt"
 )
 
 // DecodeOptions give Decode what it needs to check a token fully.
@@ -126,7 +129,11 @@ func decodeJWT(token string, opts DecodeOptions) (*Decoded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Decoded{Kind: KindServiceAccount, JWT: info, User: info.User, Problems: info.Problems, Notes: info.Notes}, nil
+	kind := KindServiceAccount
+	if info.Namespace == "" && !info.Legacy {
+		kind = KindJWT
+	}
+	return &Decoded{Kind: kind, JWT: info, User: info.User, Problems: info.Problems, Notes: info.Notes}, nil
 }
 
 func decodeStatic(token string, opts DecodeOptions) (*Decoded, error) {

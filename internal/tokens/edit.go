@@ -204,6 +204,11 @@ func WriteFileAtomic(path string, data []byte) error {
 }
 
 func writeFileAtomic(path string, data []byte) error {
+	// Replace the file a symlink points to, not the link: token files are
+	// often linked into place from a config directory.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err

@@ -106,7 +106,7 @@ type addFunc func(line int, sev, rule, format string, args ...any)
 
 func lintRecord(r *StaticRecord, add addFunc) {
 	if r.Token == "" {
-		add(r.Line, SeverityError, "empty-token", "empty token: kube-apiserver skips this line, so user %q cannot log in with it", r.User)
+		add(r.Line, SeverityError, "empty-token", "empty token: kube-apiserver skips this line (logging \"empty token ... record number '%d'\"), so user %q cannot log in with it", r.Record, r.User)
 		return
 	}
 	if r.User == "" {
@@ -200,7 +200,7 @@ func lintDuplicates(f *StaticFile, add addFunc) {
 			if !sameIdentity(r, winner) {
 				sev = SeverityError
 			}
-			add(r.Line, sev, "duplicate-token", "token of user %q appears again on line %d (user %q); kube-apiserver uses the later line and ignores this one", r.User, winner.Line, winner.User)
+			add(r.Line, sev, "duplicate-token", "token of user %q appears again on line %d (user %q); kube-apiserver uses the later line, ignores this one and logs \"duplicate token ... record number '%d'\"", r.User, winner.Line, winner.User, winner.Record)
 		}
 	}
 }

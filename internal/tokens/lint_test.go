@@ -43,13 +43,13 @@ func TestLintStatic(t *testing.T) {
 			name: "duplicate token, different users",
 			data: good + ",alice,1\n" + good + ",bob,2\n",
 			mode: 0o600,
-			want: []Finding{{Line: 1, Severity: "error", Rule: "duplicate-token", Message: "token of user \"alice\" appears again on line 2 (user \"bob\"); kube-apiserver uses the later line and ignores this one"}},
+			want: []Finding{{Line: 1, Severity: "error", Rule: "duplicate-token", Message: "token of user \"alice\" appears again on line 2 (user \"bob\"); kube-apiserver uses the later line, ignores this one and logs \"duplicate token ... record number '2'\""}},
 		},
 		{
 			name: "duplicate token, same user",
 			data: good + ",alice,1\n" + good + ",alice,1\n",
 			mode: 0o600,
-			want: []Finding{{Line: 1, Severity: "warning", Rule: "duplicate-token", Message: "token of user \"alice\" appears again on line 2 (user \"alice\"); kube-apiserver uses the later line and ignores this one"}},
+			want: []Finding{{Line: 1, Severity: "warning", Rule: "duplicate-token", Message: "token of user \"alice\" appears again on line 2 (user \"alice\"); kube-apiserver uses the later line, ignores this one and logs \"duplicate token ... record number '2'\""}},
 		},
 		{
 			name: "user with two uids",
@@ -62,7 +62,7 @@ func TestLintStatic(t *testing.T) {
 			data: ",alice,1\n" + good + ",,\n" + good2 + ", bob,2,\"dev, ops,,system:masters\",x\n",
 			mode: 0o600,
 			want: []Finding{
-				{Line: 1, Severity: "error", Rule: "empty-token", Message: "empty token: kube-apiserver skips this line, so user \"alice\" cannot log in with it"},
+				{Line: 1, Severity: "error", Rule: "empty-token", Message: "empty token: kube-apiserver skips this line (logging \"empty token ... record number '1'\"), so user \"alice\" cannot log in with it"},
 				{Line: 2, Severity: "error", Rule: "empty-user", Message: "empty user name: kube-apiserver would authenticate the token as the user \"\""},
 				{Line: 2, Severity: "warning", Rule: "empty-uid", Message: "empty uid for user \"\""},
 				{Line: 3, Severity: "warning", Rule: "empty-group", Message: "user \" bob\" gets an empty group name (an empty groups column, or a stray comma)"},

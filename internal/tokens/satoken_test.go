@@ -300,3 +300,24 @@ func TestDecode(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeNonKubernetesJWT(t *testing.T) {
+	t.Parallel()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	signer, _, _, err := newSigner(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.Signed(signer).Claims(jwt.Claims{Issuer: "https://accounts.example.com", Subject: "alice", Expiry: jwt.NewNumericDate(testNow.Add(time.Hour))}).CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decode(tok, DecodeOptions{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"kubernetes.io: missing; not a Kubernetes service-account token"}
+	if d.Kind != KindJWT || d.User != nil || !cmp.Equal(want, d.Problems) {
+		t.Errorf("Decode() = kind %q, user %v, problems %q", d.Kind, d.User, d.Problems)
+	}
+}

@@ -28,6 +28,9 @@ type StaticRecord struct {
 	Extra []string `json:"-"`
 	// Columns is the number of columns the record has.
 	Columns int `json:"columns"`
+	// Record is the 1-based record number kube-apiserver's log messages
+	// use: it counts the records of 3 or more columns.
+	Record int `json:"record"`
 
 	// start and end delimit the record's bytes in the file, including its
 	// line ending, so that edits keep every other byte as it was.
@@ -87,7 +90,7 @@ func ParseStatic(name string, data []byte) *StaticFile {
 			f.Problems = append(f.Problems, StaticProblem{Line: line, Msg: columnsMessage(rec)})
 			continue
 		}
-		sr := StaticRecord{Line: line, Token: rec[0], User: rec[1], UID: rec[2], Columns: len(rec), start: start, end: off}
+		sr := StaticRecord{Line: line, Token: rec[0], User: rec[1], UID: rec[2], Columns: len(rec), Record: len(f.Records) + 1, start: start, end: off}
 		if len(rec) >= 4 {
 			sr.Groups = strings.Split(rec[3], ",")
 		}

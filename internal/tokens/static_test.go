@@ -35,34 +35,34 @@ func TestParseStatic(t *testing.T) {
 			name: "three and four columns",
 			data: "t1,alice,1\nt2,bob,2,\"dev,ops\"\n",
 			want: []StaticRecord{
-				{Line: 1, Token: "t1", User: "alice", UID: "1", Columns: 3},
-				{Line: 2, Token: "t2", User: "bob", UID: "2", Groups: []string{"dev", "ops"}, Columns: 4},
+				{Line: 1, Token: "t1", User: "alice", UID: "1", Columns: 3, Record: 1},
+				{Line: 2, Token: "t2", User: "bob", UID: "2", Groups: []string{"dev", "ops"}, Columns: 4, Record: 2},
 			},
 		},
 		{
 			name: "blank lines skipped, crlf, no final newline",
 			data: "\r\nt1,alice,1\r\n\n\nt2,bob,2",
 			want: []StaticRecord{
-				{Line: 2, Token: "t1", User: "alice", UID: "1", Columns: 3},
-				{Line: 5, Token: "t2", User: "bob", UID: "2", Columns: 3},
+				{Line: 2, Token: "t1", User: "alice", UID: "1", Columns: 3, Record: 1},
+				{Line: 5, Token: "t2", User: "bob", UID: "2", Columns: 3, Record: 2},
 			},
 		},
 		{
 			name: "leading spaces kept, empty group column is one empty group",
 			data: "t1, alice,1,\n",
-			want: []StaticRecord{{Line: 1, Token: "t1", User: " alice", UID: "1", Groups: []string{""}, Columns: 4}},
+			want: []StaticRecord{{Line: 1, Token: "t1", User: " alice", UID: "1", Groups: []string{""}, Columns: 4, Record: 1}},
 		},
 		{
 			name: "extra columns kept aside",
 			data: "t1,alice,1,dev,ops,x\n",
-			want: []StaticRecord{{Line: 1, Token: "t1", User: "alice", UID: "1", Groups: []string{"dev"}, Extra: []string{"ops", "x"}, Columns: 6}},
+			want: []StaticRecord{{Line: 1, Token: "t1", User: "alice", UID: "1", Groups: []string{"dev"}, Extra: []string{"ops", "x"}, Columns: 6, Record: 1}},
 		},
 		{
 			name: "quoted field over two lines",
 			data: "\"t\n1\",alice,1\nt2,bob,2\n",
 			want: []StaticRecord{
-				{Line: 1, Token: "t\n1", User: "alice", UID: "1", Columns: 3},
-				{Line: 3, Token: "t2", User: "bob", UID: "2", Columns: 3},
+				{Line: 1, Token: "t\n1", User: "alice", UID: "1", Columns: 3, Record: 1},
+				{Line: 3, Token: "t2", User: "bob", UID: "2", Columns: 3, Record: 2},
 			},
 		},
 		{
@@ -73,7 +73,7 @@ func TestParseStatic(t *testing.T) {
 		{
 			name:     "bare quote",
 			data:     "t1,al\"ice,1\nt2,bob,2\n",
-			want:     []StaticRecord{{Line: 2, Token: "t2", User: "bob", UID: "2", Columns: 3}},
+			want:     []StaticRecord{{Line: 2, Token: "t2", User: "bob", UID: "2", Columns: 3, Record: 1}},
 			problems: []StaticProblem{{Line: 1, Msg: "column 6: bare \" in non-quoted-field (fields with commas, quotes or line breaks must be quoted, quotes inside doubled)"}},
 		},
 	}
@@ -414,4 +414,32 @@ func FuzzParseStatic(f *testing.F) {
 		}
 		checkAgainstTokenfile(t, path, data)
 	})
+}
+
+// TestEditThroughSymlink checks that an edit replaces the file a symlink
+// points to and leaves the link in place.
+func TestEditThroughSymlink(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real.csv")
+	link := filepath.Join(dir, "tokens.csv")
+	if err := os.WriteFile(target, []byte("tok-a-0123456789abcdefghij,alice,1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real.csv", link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AddStaticToken(link, AddRequest{User: "bob", UID: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("link replaced by a file (err %v)", err)
+	}
+	data, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ParseStatic(target, data).Records); n != 2 {
+		t.Errorf("target has %d records, want 2", n)
+	}
 }

@@ -121,6 +121,9 @@ func decodeTable(d *tokens.Decoded) *output.TableView {
 		t.AddRow("secret", "kube-system/"+b.SecretName)
 		if len(b.Usages) > 0 {
 			t.AddRow("expiration", expiresText(b.Expiration))
+			if b.Expiration != "" && !b.Expired {
+				t.AddRow("time left", cli.FormatDuration(time.Duration(b.TTLSeconds)*time.Second))
+			}
 			t.AddRow("usages", strings.Join(b.Usages, ","))
 		}
 	case d.JWT != nil:
