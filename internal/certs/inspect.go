@@ -111,7 +111,7 @@ func Describe(cert *x509.Certificate, file string, now time.Time) CertInfo {
 		IsCA:            cert.IsCA,
 		NotBefore:       cert.NotBefore.UTC(),
 		NotAfter:        cert.NotAfter.UTC(),
-		TimeLeftSeconds: int64(cert.NotAfter.Sub(now).Seconds()),
+		TimeLeftSeconds: int64(cert.NotAfter.Sub(now.Truncate(time.Second)).Seconds()),
 		KeyAlgorithm:    algo,
 		KeySize:         size,
 		KeyUsages:       keyUsageNames(cert.KeyUsage),
