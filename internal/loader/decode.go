@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -36,15 +39,41 @@ func Decode(name string, data []byte) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	results := make([][]Object, len(docs))
+	errs := make([]error, len(docs))
+	decodeParallel(len(docs), func(i int) {
+		results[i], errs[i] = decodeDocument(name, docs[i])
+	})
 	var out []Object
-	for _, d := range docs {
-		objs, err := decodeDocument(name, d)
-		if err != nil {
-			return nil, err
+	for i := range docs {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		out = append(out, objs...)
+		out = append(out, results[i]...)
 	}
 	return out, nil
+}
+
+// decodeParallel runs decode for 0..n-1 on GOMAXPROCS workers. Documents
+// are independent, and decoding dominates loading a large policy.
+func decodeParallel(n int, decode func(int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/64+1)
+	if workers <= 1 {
+		for i := range n {
+			decode(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				decode(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func split(name string, data []byte) ([]document, error) {
@@ -199,12 +228,12 @@ func decodeDocument(name string, d document) ([]Object, error) {
 
 // decodeObject decodes JSON into the scheme's type for its kind, or into
 // Unstructured for a kind the scheme does not know.
-func decodeObject(data []byte) (runtime.Object, error) {
+func decodeObject(data []byte) (k8sruntime.Object, error) {
 	obj, _, err := strictDecoder.Decode(data, nil, nil)
 	if err == nil {
 		return obj, nil
 	}
-	if runtime.IsNotRegisteredError(err) {
+	if k8sruntime.IsNotRegisteredError(err) {
 		u := &unstructured.Unstructured{}
 		if uerr := u.UnmarshalJSON(data); uerr != nil {
 			return nil, uerr
@@ -249,7 +278,7 @@ func objectName(data []byte) string {
 
 // GVK returns the group, version and kind of obj, from its type when its
 // TypeMeta is empty (as after a typed decode).
-func GVK(obj runtime.Object) schema.GroupVersionKind {
+func GVK(obj k8sruntime.Object) schema.GroupVersionKind {
 	gvk := obj.GetObjectKind().GroupVersionKind()
 	if !gvk.Empty() {
 		return gvk
