@@ -32,7 +32,7 @@ func loadTestWorkload(t testing.TB, name string) (*Workload, *Config) {
 // rejected counts and waits within 1%.
 func TestFidelity(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"fidelity-overload.yaml", "fidelity-borrowing.yaml", "fidelity-namespaces.yaml", "valid-basic.yaml"} {
+	for _, name := range []string{"fidelity-overload.yaml", "fidelity-borrowing.yaml", "fidelity-namespaces.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			w, cfg := loadTestWorkload(t, name)
