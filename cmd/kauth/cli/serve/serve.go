@@ -118,7 +118,9 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	defer stop()
 	// k8s.io/apiserver logs through klog; send it to -v's logger so that a
 	// plain run keeps stderr for the conversation.
-	klog.SetLogger(logr.FromSlogHandler(o.Config.Logger.Handler()))
+	if o.Config.Logger != nil {
+		klog.SetLogger(logr.FromSlogHandler(o.Config.Logger.Handler()))
+	}
 	start := o.Clock()
 	srv, err := localserver.New(ctx, o.Config)
 	var cfgErr *localserver.ConfigError

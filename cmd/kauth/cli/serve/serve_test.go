@@ -1,0 +1,110 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/kauth/kauth/cmd/kauth/cli"
+	"github.com/kauth/kauth/internal/localserver"
+	"github.com/kauth/kauth/internal/output"
+)
+
+func TestNewServeCmd(t *testing.T) {
+	t.Parallel()
+	def := localserver.Default()
+	tests := []struct {
+		name        string
+		args        []string
+		wantConfig  func(*localserver.Config)
+		wantCommand []string
+		wantErr     string
+	}{
+		{name: "defaults", args: nil},
+		{
+			name: "kube-apiserver flags",
+			args: []string{
+				"--listen", "0.0.0.0:7443", "--data-dir", "d", "--kubeconfig-out", "kc", "--seed", "a/", "--seed", "b.yaml",
+				"--client-ca-file", "ca.crt", "--token-auth-file", "t.csv", "--enable-bootstrap-token-auth",
+				"--service-account-key-file", "1.pub", "--service-account-key-file", "2.pub", "--service-account-signing-key-file", "sa.key",
+				"--service-account-issuer", "https://a", "--service-account-issuer", "https://b", "--anonymous-auth=false",
+				"--authorization-mode", "AlwaysDeny,RBAC", "--audit-log-path", "-", "--audit-policy-file", "p.yaml",
+				"--max-requests-inflight", "10", "--max-mutating-requests-inflight", "5", "--request-timeout", "2m", "--force",
+			},
+			wantConfig: func(c *localserver.Config) {
+				c.Listen, c.DataDir, c.KubeconfigOut, c.Seed = "0.0.0.0:7443", "d", "kc", []string{"a/", "b.yaml"}
+				c.ClientCAFile, c.TokenAuthFile, c.EnableBootstrapTokenAuth = "ca.crt", "t.csv", true
+				c.ServiceAccountKeyFiles, c.ServiceAccountSigningKeyFile = []string{"1.pub", "2.pub"}, "sa.key"
+				c.ServiceAccountIssuers, c.AnonymousAuth = []string{"https://a", "https://b"}, false
+				c.AuthorizationModes, c.AuditLogPath, c.AuditPolicyFile = []string{"AlwaysDeny", "RBAC"}, "-", "p.yaml"
+				c.MaxRequestsInFlight, c.MaxMutatingRequestsInFlight, c.RequestTimeout, c.Force = 10, 5, 2*time.Minute, true
+			},
+		},
+		{name: "command after --", args: []string{"--listen", "127.0.0.1:0", "--", "kubectl", "get", "pods"}, wantConfig: func(c *localserver.Config) { c.Listen = "127.0.0.1:0" }, wantCommand: []string{"kubectl", "get", "pods"}},
+		{name: "argument without --", args: []string{"kubectl"}, wantErr: `unexpected argument "kubectl": put a command to run after "--"`},
+		{name: "bad mode", args: []string{"--authorization-mode", "Node"}, wantErr: `--authorization-mode "Node": must be one of RBAC, AlwaysAllow, AlwaysDeny`},
+		{name: "bad duration", args: []string{"--request-timeout", "soon"}, wantErr: `invalid argument "soon" for "--request-timeout" flag: "soon" is not a duration (examples: 90m, 12h, 30d, 1y)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			streams, _, _, _ := output.Test()
+			f := &cli.Factory{IO: streams, Clock: time.Now, Getenv: func(string) string { return "" }}
+			var got *serveOptions
+			cmd := newServeCmd(f, func(_ context.Context, o *serveOptions) error { got = o; return nil })
+			cmd.SetArgs(tc.args)
+			cmd.SetOut(streams.Out)
+			cmd.SetErr(streams.ErrOut)
+			err := cmd.Execute()
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				if code := cli.ExitCode(err); code != cli.ExitUsage && !regexp.MustCompile(`flag`).MatchString(err.Error()) {
+					t.Errorf("exit code %d, want %d", code, cli.ExitUsage)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := def
+			if tc.wantConfig != nil {
+				tc.wantConfig(&want)
+			}
+			if diff := cmp.Diff(want, got.Config, cmpopts.IgnoreFields(localserver.Config{}, "Logger", "Now", "Rand", "Stdin", "AuditOut")); diff != "" {
+				t.Errorf("config mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantCommand, got.Command); diff != "" {
+				t.Errorf("command mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRunServe(t *testing.T) {
+	t.Parallel()
+	streams, _, out, errOut := output.Test()
+	o := &serveOptions{IO: streams, Clock: time.Now, Format: output.JSON, Config: localserver.Default(), Command: []string{"sh", "-c", "test -s \"$KUBECONFIG\"; exit 7"}}
+	o.Config.Listen = "127.0.0.1:0"
+	o.Config.KubeconfigOut = filepath.Join(t.TempDir(), "kubeconfig")
+	err := runServe(context.Background(), o)
+	var re *cli.ResultError
+	if !errors.As(err, &re) || re.Code != 7 {
+		t.Fatalf("runServe() = %v, want the command's exit code 7", err)
+	}
+	for _, re := range []string{`(?m)^kauth serve: ready on https://127\.0\.0\.1:\d+ in \S+$`, `(?m)^export KUBECONFIG=` + regexp.QuoteMeta(o.Config.KubeconfigOut) + `$`} {
+		if !regexp.MustCompile(re).MatchString(errOut.String()) {
+			t.Errorf("stderr %q does not match %s", errOut.String(), re)
+		}
+	}
+	if !regexp.MustCompile(`"kubeconfig": "` + regexp.QuoteMeta(o.Config.KubeconfigOut) + `"`).MatchString(out.String()) {
+		t.Errorf("stdout %q lacks the kubeconfig path", out.String())
+	}
+}
