@@ -31,7 +31,6 @@ func parse(cmd *cobra.Command, argv ...string) error {
 	return cmd.ExecuteContext(context.Background())
 }
 
-
 func TestNewClassifyCmd(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
