@@ -3,6 +3,7 @@ package quota
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -120,6 +121,9 @@ func quotasOf(objs []loader.Object) []corev1.ResourceQuota {
 func usageTable(namespaces []quota.NamespaceUsage, bars bool) *output.TableView {
 	t := &output.TableView{Headers: []string{"NAMESPACE", "QUOTA", "RESOURCE", "USED", "HARD", "USAGE"}}
 	for _, ns := range namespaces {
+		if len(ns.Quotas) == 0 {
+			addUnlimited(t, ns)
+		}
 		for _, q := range ns.Quotas {
 			for _, r := range q.Resources {
 				level := output.Plain
@@ -138,6 +142,21 @@ func usageTable(namespaces []quota.NamespaceUsage, bars bool) *output.TableView 
 		}
 	}
 	return t
+}
+
+// addUnlimited lists what a namespace without a quota would use.
+func addUnlimited(t *output.TableView, ns quota.NamespaceUsage) {
+	names := make([]string, 0, len(ns.Used))
+	for name := range ns.Used {
+		if !strings.HasPrefix(string(name), "count/") {
+			names = append(names, string(name))
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		used := ns.Used[corev1.ResourceName(name)]
+		t.AddRowLevel(output.Dim, ns.Namespace, "(none)", name, used.String(), "-", "-")
+	}
 }
 
 const barWidth = 20
