@@ -2,10 +2,7 @@ package apf
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/kauth/kauth/internal/loader"
@@ -103,18 +100,3 @@ func ParseResourceArg(s string) (resource, subresource, group string) {
 	resource, group, _ = strings.Cut(resource, ".")
 	return resource, subresource, group
 }
-
-// WorkloadDir is the folder relative paths of a workload resolve in.
-func WorkloadDir(path string) string { return filepath.Dir(path) }
-
-// SortedLevelNames returns the level names of cfg in order.
-func SortedLevelNames(cfg *Config) []string {
-	var out []string
-	for _, pl := range cfg.PriorityLevels {
-		out = append(out, pl.Name)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func (r Request) String() string { return fmt.Sprintf("%s as %s", describe(r), r.User) }

@@ -99,10 +99,10 @@ func chart(title string, bucket float64, lines []line) string {
 	y := func(v float64) float64 { return top + (h-top-bottom)*(1-v/ymax) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img">`, w, h+16*float64(len(lines)), w, h+16*float64(len(lines)))
-	fmt.Fprintf(&b, `<text x="%.0f" y="14" class=t>%s</text>`, left, template.HTMLEscapeString(title))
-	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" class=ax /><line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" class=ax />`, left, y(0), w-8, y(0), left, top, left, y(0))
-	fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" class=l text-anchor="end">%s</text><text x="%.0f" y="%.1f" class=l text-anchor="end">0</text>`, left-4, top+4, fmtNum(ymax), left-4, y(0)+4)
-	fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" class=l text-anchor="end">%gs</text>`, w-8, h-6, float64(n)*bucket)
+	fmt.Fprintf(&b, `<text x="%.0f" y="14" class="t">%s</text>`, left, template.HTMLEscapeString(title))
+	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" class="ax" /><line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" class="ax" />`, left, y(0), w-8, y(0), left, top, left, y(0))
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" class="l" text-anchor="end">%s</text><text x="%.0f" y="%.1f" class="l" text-anchor="end">0</text>`, left-4, top+4, fmtNum(ymax), left-4, y(0)+4)
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" class="l" text-anchor="end">%gs</text>`, w-8, h-6, float64(n)*bucket)
 	for k, l := range lines {
 		var pts strings.Builder
 		for i, v := range l.values {
@@ -110,7 +110,7 @@ func chart(title string, bucket float64, lines []line) string {
 		}
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s" />`, l.color, pts.String())
 		ly := h + 12 + 16*float64(k)
-		fmt.Fprintf(&b, `<rect x="%.0f" y="%.1f" width="10" height="3" fill="%s" /><text x="%.0f" y="%.1f" class=l>%s</text>`, left, ly-4, l.color, left+14, ly, template.HTMLEscapeString(l.name))
+		fmt.Fprintf(&b, `<rect x="%.0f" y="%.1f" width="10" height="3" fill="%s" /><text x="%.0f" y="%.1f" class="l">%s</text>`, left, ly-4, l.color, left+14, ly, template.HTMLEscapeString(l.name))
 	}
 	b.WriteString("</svg>")
 	return b.String()

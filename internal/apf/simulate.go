@@ -3,7 +3,6 @@ package apf
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
 	"math"
 	"strings"
 )
@@ -442,4 +441,3 @@ func fillSeries(sr *Series, n int) {
 	}
 }
 
-func (s *sim) String() string { return fmt.Sprintf("sim at %d", s.now) }
