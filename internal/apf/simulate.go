@@ -440,4 +440,3 @@ func fillSeries(sr *Series, n int) {
 		grow(&c.WaitSum, n-1)
 	}
 }
-
