@@ -1,8 +1,10 @@
 // Command openapi-spec cuts the OpenAPI v2 and v3 documents that
 // kube-apiserver v1.37 publishes (api/openapi-spec in k8s.io/kubernetes,
 // the documents its generated definitions produce) down to the resources
-// kauth serve serves, and writes them as one gzipped JSON file for
-// internal/localserver/api to embed.
+// kauth serve serves, and writes them as gzipped JSON files for
+// internal/localserver/api to embed and serve as they are: DIR/v2.json.gz
+// and DIR/v3/<group-version path>.json.gz (v3/api/v1.json.gz,
+// v3/apis/rbac.authorization.k8s.io/v1.json.gz).
 //
 // It keeps the paths of served resources and subresources and every
 // definition they reach, so kubectl explain, kubectl's field-validation
@@ -12,7 +14,7 @@
 //
 // Usage:
 //
-//	go run . [-o FILE]
+//	go run . -o DIR
 package main
 
 import (
@@ -30,30 +32,54 @@ import (
 const kubernetesModule = "k8s.io/kubernetes@v1.37.2"
 
 func main() {
-	out := flag.String("o", "", "write the gzipped spec to `FILE` instead of stdout")
+	out := flag.String("o", "", "write the gzipped documents under `DIR`")
 	flag.Parse()
-	data, err := build()
-	if err == nil && *out == "" {
-		_, err = os.Stdout.Write(data)
-	} else if err == nil {
-		err = writeAtomic(*out, data)
+	if *out == "" {
+		fmt.Fprintln(os.Stderr, "openapi-spec: -o DIR is required")
+		os.Exit(2)
 	}
-	if err != nil {
+	if err := build(*out); err != nil {
 		fmt.Fprintf(os.Stderr, "openapi-spec: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func build() ([]byte, error) {
+func build(out string) error {
 	dir, err := moduleDir()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	spec, err := cut(filepath.Join(dir, "api", "openapi-spec"))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	raw, err := json.Marshal(spec)
+	if err := os.RemoveAll(filepath.Join(out, "v3")); err != nil {
+		return err
+	}
+	if err := writeDoc(filepath.Join(out, "v2.json.gz"), spec.V2); err != nil {
+		return err
+	}
+	for gv, doc := range spec.V3 {
+		if err := writeDoc(filepath.Join(out, "v3", gv+".json.gz"), doc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeDoc(path string, doc any) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	data, err := gzipJSON(doc)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, data)
+}
+
+func gzipJSON(doc any) ([]byte, error) {
+	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}

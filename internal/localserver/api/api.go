@@ -58,16 +58,18 @@ type Hooks struct {
 
 // API is the REST layer. It is safe for concurrent use.
 type API struct {
-	store    storage.Interface
-	hooks    Hooks
-	reg      *registry.Registry
-	scheme   *runtime.Scheme
-	codecs   serializer.CodecFactory
-	openapi  *openapi
-	infos    *request.RequestInfoFactory
-	now      func() time.Time
-	handler  http.Handler
-	objIface admission.ObjectInterfaces
+	store       storage.Interface
+	hooks       Hooks
+	reg         *registry.Registry
+	scheme      *runtime.Scheme
+	codecs      serializer.CodecFactory
+	openapiOnce sync.Once
+	openapi     *openapi
+	openapiErr  error
+	infos       *request.RequestInfoFactory
+	now         func() time.Time
+	handler     http.Handler
+	objIface    admission.ObjectInterfaces
 
 	fmMu          sync.Mutex
 	fieldManagers map[fieldManagerKey]*managedfields.FieldManager
@@ -87,14 +89,12 @@ func New(store storage.Interface, hooks Hooks) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	oa, err := loadOpenAPI()
-	if err != nil {
-		return nil, err
-	}
+	// Build server-side apply's schema in the background: New stays fast
+	// (kauth serve's time to ready) and the first write waits for it.
+	go func() { _, _ = typeConverter() }()
 	a := &API{
 		store: store, hooks: hooks, reg: registry.New(), scheme: scheme,
-		codecs:  serializer.NewCodecFactory(scheme),
-		openapi: oa,
+		codecs: serializer.NewCodecFactory(scheme),
 		infos: &request.RequestInfoFactory{
 			APIPrefixes:          sets.NewString("api", "apis"),
 			GrouplessAPIPrefixes: sets.NewString("api"),
@@ -105,6 +105,16 @@ func New(store storage.Interface, hooks Hooks) (*API, error) {
 	}
 	a.handler = http.HandlerFunc(a.serveHTTP)
 	return a, nil
+}
+
+// openapiDocs loads the OpenAPI documents on their first request.
+func (a *API) openapiDocs() (*openapi, error) {
+	a.openapiOnce.Do(func() {
+		if a.openapi, a.openapiErr = loadOpenAPI(); a.openapiErr != nil {
+			a.openapiErr = apierrors.NewInternalError(a.openapiErr)
+		}
+	})
+	return a.openapi, a.openapiErr
 }
 
 // Registry returns the served kinds, for callers (seeding, controllers)

@@ -9,6 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kauth/kauth/internal/localserver/storage"
 )
 
 // benchServe serves one request through the test chain and the handler,
@@ -63,4 +65,14 @@ func BenchmarkList100(b *testing.B) {
 func BenchmarkListSelector(b *testing.B) {
 	h := benchSetup(b, 100)
 	benchServe(b, h, "/api/v1/namespaces/default/configmaps?labelSelector=i%3D3", "")
+}
+
+// BenchmarkNew measures building the REST layer, part of kauth serve's
+// time to ready.
+func BenchmarkNew(b *testing.B) {
+	for range b.N {
+		if _, err := New(storage.NewMemory(), Hooks{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -57,7 +57,7 @@ func (a *API) serveNonResource(w http.ResponseWriter, req *http.Request) {
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	switch {
 	case strings.HasPrefix(path, "/openapi/"):
-		a.openapi.mux.ServeHTTP(w, req)
+		a.serveOpenAPI(w, req)
 	case path == "/version":
 		a.writeJSON(w, http.StatusOK, serverVersion)
 	case path == "/api":

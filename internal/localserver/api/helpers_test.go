@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -94,3 +95,6 @@ func (ts *testServer) raw(t *testing.T, method, path, contentType, body string) 
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
 }
+
+// cmpSorted compares string slices ignoring order.
+var cmpSorted = cmpopts.SortSlices(func(a, b string) bool { return a < b })

@@ -19,7 +19,11 @@ func (a *API) fieldManager(t target) (*managedfields.FieldManager, error) {
 	if fm, ok := a.fieldManagers[key]; ok {
 		return fm, nil
 	}
-	fm, err := managedfields.NewDefaultFieldManager(a.openapi.converter, a.scheme, a.scheme, a.scheme,
+	tc, err := typeConverter()
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	fm, err := managedfields.NewDefaultFieldManager(tc, a.scheme, a.scheme, a.scheme,
 		t.kind.GVK, t.kind.GVK.GroupVersion(), t.sub, nil)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
