@@ -73,12 +73,10 @@ func (idx *Index) Explain(a authorizer.Attributes) Explanation {
 	}
 	var e Explanation
 	if d, _, _ := SystemMasters.Authorize(context.Background(), a); d == authorizer.DecisionAllow {
-		e.Allowed, e.Privileged = true, true
+		e.Privileged = true
 	}
-	d, reason, _ := idx.Authorize(context.Background(), a)
-	if !e.Privileged {
-		e.Allowed, e.Reason = d == authorizer.DecisionAllow, reason
-	}
+	d, reason, _ := NewAuthorizer(idx).Authorize(context.Background(), a)
+	e.Allowed, e.Reason = d == authorizer.DecisionAllow, reason
 	req := idx.vocab.request(a)
 	idx.visit(u, a.GetNamespace(), func(b *binding, sub int) {
 		if b.role == nil {

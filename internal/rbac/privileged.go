@@ -2,6 +2,9 @@ package rbac
 
 import (
 	"context"
+	"strings"
+
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -45,13 +48,23 @@ func (Privileged) EvaluateConditions(context.Context, authorizer.ConditionsAware
 	return authorizer.DecisionDeny, "", authorizer.ErrorConditionEvaluationNotSupported
 }
 
-// Chain is kube-apiserver's authorizer for --authorization-mode=RBAC: the
-// privileged group first, then RBAC. The first Allow or Deny wins; if both
-// have no opinion, the request is denied with RBAC's reason.
+// Chain is kube-apiserver's authorizer for --authorization-mode=RBAC: a
+// union of the privileged group, named
+// "kubernetes.io/system-privileged-group", then RBAC, named "rbac". The
+// first Allow or Deny wins with its own reason; when both have no opinion,
+// the reasons are joined as the union joins them, each prefixed with its
+// authorizer's name ("rbac: RBAC: clusterrole... not found").
 type Chain struct {
 	Privileged Privileged
 	RBAC       *Index
 }
+
+// The names kube-apiserver gives the authorizers of its union; they prefix
+// the reasons of a request nobody allowed.
+const (
+	PrivilegedAuthorizerName = "kubernetes.io/system-privileged-group"
+	RBACAuthorizerName       = "rbac"
+)
 
 var _ authorizer.Authorizer = (*Chain)(nil)
 
@@ -61,13 +74,29 @@ func NewAuthorizer(idx *Index) *Chain {
 	return &Chain{Privileged: SystemMasters, RBAC: idx}
 }
 
-// Authorize asks the privileged authorizer, then RBAC.
+// Authorize asks the privileged authorizer, then RBAC, as
+// k8s.io/apiserver's union does.
 func (c *Chain) Authorize(ctx context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
-	d, reason, err := c.Privileged.Authorize(ctx, a)
-	if d != authorizer.DecisionNoOpinion || err != nil {
-		return d, reason, err
+	var (
+		reasons []string
+		errs    []error
+	)
+	for _, step := range []struct {
+		name string
+		az   authorizer.UnconditionalAuthorizer
+	}{{PrivilegedAuthorizerName, c.Privileged}, {RBACAuthorizerName, c.RBAC}} {
+		d, reason, err := step.az.Authorize(ctx, a)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if reason != "" {
+			reasons = append(reasons, step.name+": "+reason)
+		}
+		if d == authorizer.DecisionAllow || d == authorizer.DecisionDeny {
+			return d, reason, err
+		}
 	}
-	return c.RBAC.Authorize(ctx, a)
+	return authorizer.DecisionNoOpinion, strings.Join(reasons, "\n"), utilerrors.NewAggregate(errs)
 }
 
 // ConditionsAwareAuthorize wraps the unconditional decision.
