@@ -130,7 +130,13 @@ func lintConfig(cfg *Config, scl int) []Finding {
 
 func lintOrder(cfg *Config, src func(kind, name string) string) []Finding {
 	var out []Finding
-	fss := cfg.FlowSchemas
+	// Dangling schemas are ignored by the server: they shadow nothing.
+	var fss []*flowcontrolv1.FlowSchema
+	for _, fs := range cfg.FlowSchemas {
+		if cfg.PriorityLevel(fs.Spec.PriorityLevelConfiguration.Name) != nil {
+			fss = append(fss, fs)
+		}
+	}
 	for j, b := range fss {
 		// The mandatory catch-all is meant to be shadowed: it is the
 		// fallback for what nothing else matches.
@@ -144,11 +150,11 @@ func lintOrder(cfg *Config, src func(kind, name string) string) []Finding {
 				break
 			}
 		}
-		if j > 0 {
-			a := fss[j-1]
+		for _, a := range fss[:j] {
 			if a.Spec.MatchingPrecedence == b.Spec.MatchingPrecedence && subjectsOverlap(a, b) {
 				out = append(out, Finding{"warning", CheckPrecedenceTie, "FlowSchema/" + b.Name, src("FlowSchema", b.Name),
 					fmt.Sprintf("shares matchingPrecedence %d with FlowSchema %q and their subjects overlap; only the names decide which matches first", b.Spec.MatchingPrecedence, a.Name)})
+				break
 			}
 		}
 	}
