@@ -141,6 +141,9 @@ type BootstrapInfo struct {
 	// Problems say why kube-apiserver would not accept the token (or the
 	// Secret), in the order its authenticator checks.
 	Problems []string `json:"problems"`
+	// Warnings are mistakes kube-apiserver tolerates, such as usages
+	// cluster-bootstrap does not know.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Valid reports whether kube-apiserver would authenticate the token.
@@ -177,6 +180,9 @@ func InspectBootstrapSecret(s *corev1.Secret, secret string, now time.Time) *Boo
 	info.ID = id
 	if s.Namespace != metav1.NamespaceSystem {
 		info.problem("namespace %q: bootstrap tokens are read from %s only", s.Namespace, metav1.NamespaceSystem)
+	}
+	if s.DeletionTimestamp != nil {
+		info.problem("the Secret is being deleted")
 	}
 	if s.Type != bootstrapapi.SecretTypeBootstrapToken {
 		info.problem("type %q: expected %s", s.Type, bootstrapapi.SecretTypeBootstrapToken)
@@ -236,8 +242,9 @@ func checkExpiration(s *corev1.Secret, now time.Time, info *BootstrapInfo) {
 	info.problem("expired at %s", info.Expiration)
 }
 
-// usages returns the usages set to "true", sorted, and flags usage keys
-// cluster-bootstrap does not know.
+// usages returns the usages set to "true", sorted, and warns about usage
+// keys cluster-bootstrap does not know (the authenticator only reads
+// usage-bootstrap-authentication, so they do not make the token invalid).
 func usages(s *corev1.Secret, info *BootstrapInfo) []string {
 	var all, on []string
 	for k, v := range s.Data {
@@ -251,7 +258,7 @@ func usages(s *corev1.Secret, info *BootstrapInfo) []string {
 		}
 	}
 	if err := bootstraputil.ValidateUsages(all); err != nil {
-		info.problem("%v", err)
+		info.Warnings = append(info.Warnings, err.Error())
 	}
 	slices.Sort(on)
 	if on == nil {

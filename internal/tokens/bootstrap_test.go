@@ -151,6 +151,7 @@ func TestInspectBootstrapSecret(t *testing.T) {
 				"type \"Opaque\": expected bootstrap.kubernetes.io/token",
 			},
 		},
+		{name: "being deleted", secret: base(func(s *corev1.Secret) { s.DeletionTimestamp = &metav1.Time{Time: testNow} }), want: []string{"the Secret is being deleted"}},
 		{name: "id mismatch", secret: base(func(s *corev1.Secret) { s.Data["token-id"] = []byte("zzzzzz") }), want: []string{"token-id \"zzzzzz\" does not match the id \"abcdef\" in the Secret's name"}},
 		{
 			name: "no authentication usage, unknown usage",
@@ -158,10 +159,7 @@ func TestInspectBootstrapSecret(t *testing.T) {
 				s.Data["usage-bootstrap-authentication"] = []byte("false")
 				s.Data["usage-bootstrap-login"] = []byte("true")
 			}),
-			want: []string{
-				"invalid bootstrap token usage string: login, valid usage options: signing,authentication",
-				"usage-bootstrap-authentication is not \"true\": kube-apiserver does not accept the token for authentication",
-			},
+			want: []string{"usage-bootstrap-authentication is not \"true\": kube-apiserver does not accept the token for authentication"},
 		},
 		{name: "bad groups", secret: base(func(s *corev1.Secret) { s.Data["auth-extra-groups"] = []byte("system:masters") }), want: []string{"auth-extra-groups: bootstrap group \"system:masters\" is invalid (must match \\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\\z)"}},
 	}
@@ -171,6 +169,9 @@ func TestInspectBootstrapSecret(t *testing.T) {
 			got := InspectBootstrapSecret(tc.secret, tc.token, testNow)
 			if diff := cmp.Diff(tc.want, got.Problems); diff != "" {
 				t.Errorf("Problems mismatch (-want +got):\n%s", diff)
+			}
+			if tc.name == "no authentication usage, unknown usage" && len(got.Warnings) != 1 {
+				t.Errorf("Warnings = %q, want the unknown usage", got.Warnings)
 			}
 			if (got.User != nil) != (len(tc.want) == 0) {
 				t.Errorf("User = %v with problems %v", got.User, got.Problems)

@@ -117,7 +117,7 @@ func decodeBootstrap(token string, opts DecodeOptions) (*Decoded, error) {
 		info.Problems = slices.Insert(info.Problems, 0, fmt.Sprintf("kube-apiserver looks the token up in Secret %s, not %s", want, s.Name))
 		info.User = nil
 	}
-	d.Bootstrap, d.User, d.Problems = info, info.User, info.Problems
+	d.Bootstrap, d.User, d.Problems, d.Notes = info, info.User, info.Problems, info.Warnings
 	return d, nil
 }
 

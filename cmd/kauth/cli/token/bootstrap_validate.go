@@ -93,6 +93,9 @@ func bootstrapInfoTable(b *tokens.BootstrapInfo) *output.TableView {
 	for _, p := range b.Problems {
 		t.AddRowLevel(output.Bad, "problem", p)
 	}
+	for _, w := range b.Warnings {
+		t.AddRowLevel(output.Warn, "warning", w)
+	}
 	return t
 }
 
