@@ -2,26 +2,66 @@
 // the Kubernetes API the way kube-apiserver v1.37 does for the kinds in
 // package registry, on top of one storage.Interface.
 //
-// It serves discovery (/api, /apis, per group and version, and aggregated
-// discovery when the client asks for apidiscovery.k8s.io/v2), /version,
-// OpenAPI v2 and v3 for the served types, server-side tables (as=Table),
-// get, list (label and field selectors, limit and continue), watch (from a
-// resourceVersion, with bookmarks and 410 Gone), create (generateName),
-// update (409 on a stale resourceVersion), patch (JSON, merge, strategic
-// merge and server-side apply with managed fields), delete and
-// deletecollection, the review APIs, the serviceaccount token subresource
-// and CSR approval and status. Errors are metav1.Status bodies written by
-// k8s.io/apiserver's responsewriters.
+// It serves:
+//
+//   - discovery: /api, /apis, /apis/<group>, /api/v1 and /apis/<group>/<version>,
+//     and aggregated discovery (apidiscovery.k8s.io/v2 APIGroupDiscoveryList)
+//     when the Accept header asks for it, as kubectl does;
+//   - /version (v1.37.2+kauth);
+//   - OpenAPI v2 (/openapi/v2) and v3 (/openapi/v3 and its per group-version
+//     documents with ?hash=), in JSON and protobuf: kube-apiserver v1.37's
+//     published documents cut down to the served kinds (tools/openapi-spec),
+//     so kubectl explain and kubectl's server-side field validation work;
+//   - get, list (label and field selectors, limit and continue), watch
+//     (from a resourceVersion, label and field filtered, bookmarks,
+//     sendInitialEvents, an ERROR 410 event when too old), create
+//     (generateName), update (409 on a stale resourceVersion; create on
+//     update for RBAC kinds and limitranges), patch (JSON, merge, strategic
+//     merge, and server-side apply with managed fields through
+//     k8s.io/apimachinery's managedfields), delete (finalizers,
+//     preconditions, dry run) and deletecollection;
+//   - server-side tables (Accept: ...;as=Table;g=meta.k8s.io;v=v1) with
+//     kube-apiserver's columns per kind, and PartialObjectMetadata(List);
+//   - the status, approval and finalize subresources and
+//     serviceaccounts/token (through Hooks.IssueToken);
+//   - the review APIs: TokenReview, SelfSubjectReview, SubjectAccessReview,
+//     LocalSubjectAccessReview, SelfSubjectAccessReview and
+//     SelfSubjectRulesReview (through Hooks).
+//
+// Writes follow kube-apiserver's order: decode (fieldValidation Strict fails
+// on unknown or duplicate fields, Warn, the default, answers with Warning
+// headers, Ignore drops them), namespace lifecycle (the namespace must exist
+// and not be terminating), the kind's strategy, mutating admission,
+// validation (422 Invalid with field paths), RBAC escalation prevention
+// (a role may only grant what its author holds or may escalate; a binding
+// needs the role's permissions or the bind verb; system:masters is exempt),
+// validating admission, managed fields, then the store. Bodies over 3 MiB
+// are refused with 413. Deleting a namespace marks it Terminating, deletes
+// its content and then the namespace, as kube-apiserver's namespace
+// controller does; approving a kubernetes.io/kube-apiserver-client CSR has
+// Hooks.SignCSR sign it at once.
+//
+// Errors are metav1.Status bodies written by k8s.io/apiserver's
+// responsewriters with kube-apiserver's reasons and messages. A panic in a
+// handler costs that request a 500, never the server.
 //
 // The handler expects to run behind an authenticating filter chain: the
-// request context must carry request.RequestInfo and user.Info
-// (k8s.io/apiserver/pkg/endpoints/request). Admission, token review, access
-// review, token issuing and CSR signing are reached through [Hooks].
+// request context carries request.RequestInfo and user.Info
+// (k8s.io/apiserver/pkg/endpoints/request); without a RequestInfo it
+// derives one itself. Authorization of the request itself is the chain's.
+//
+// Known differences from kube-apiserver: a list continue token reads the
+// current state after the last key instead of a snapshot at the first
+// page's resourceVersion; resourceVersion and resourceVersionMatch on get
+// and list are ignored (reads are always current); the watch window is
+// the store's last 4096 events across all kinds; pods are stored, never
+// run, and have no graceful deletion; there is no garbage collector
+// (ownerReferences and propagationPolicy are kept but not acted on).
 //
 // Contract:
 //
 //	type Hooks struct {
-//		Authorizer         authorizer.Authorizer // *SubjectAccessReview; RuleResolver by type assertion for SelfSubjectRulesReview
+//		Authorizer         authorizer.Authorizer // *SubjectAccessReview and escalation checks; RuleResolver by type assertion
 //		TokenAuthenticator authenticator.Token   // TokenReview
 //		IssueToken         func(ctx, *corev1.ServiceAccount, *authenticationv1.TokenRequest) (*authenticationv1.TokenRequest, error)
 //		SignCSR            func(ctx, *certificatesv1.CertificateSigningRequest) ([]byte, error)
@@ -29,4 +69,5 @@
 //	}
 //	func New(store storage.Interface, hooks Hooks) (*API, error)
 //	func (a *API) Handler() http.Handler
+//	func (a *API) Registry() *registry.Registry
 package api
