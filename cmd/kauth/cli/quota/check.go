@@ -84,7 +84,7 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	policy, err := loadPolicy(ctx, o.Quotas, o.IO.In)
+	policy, err := loadManifests(ctx, o.Quotas, o.IO.In)
 	if err != nil {
 		return err
 	}

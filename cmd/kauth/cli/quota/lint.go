@@ -76,7 +76,7 @@ func runLint(ctx context.Context, o *lintOptions) error {
 	if o.Live {
 		objs, err = loadLive(ctx, o.KubeClient)
 	} else {
-		objs, err = loadPolicy(ctx, o.Files, o.IO.In)
+		objs, err = loadManifests(ctx, o.Files, o.IO.In)
 	}
 	if err != nil {
 		return err

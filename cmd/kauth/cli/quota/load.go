@@ -5,59 +5,64 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kauth/kauth/cmd/kauth/cli"
 	"github.com/kauth/kauth/internal/loader"
 	"github.com/kauth/kauth/internal/quota"
 )
 
-// loadManifests reads -f sources through the shared loader; a bad file is
-// an input error (exit 2).
+// loadManifests reads sources through the shared loader; a tenants file
+// among them (given directly or found in a folder) stands for the objects
+// it generates. A bad file is an input error (exit 2).
 func loadManifests(ctx context.Context, sources []string, stdin io.Reader) ([]loader.Object, error) {
 	objs, err := loader.Load(ctx, sources, loader.Options{Stdin: stdin})
 	if err != nil {
 		return nil, cli.InputError(err)
 	}
-	return objs, nil
-}
-
-// loadPolicy reads --quota sources: a tenants file stands for the objects
-// it generates; anything else goes through the loader.
-func loadPolicy(ctx context.Context, sources []string, stdin io.Reader) ([]loader.Object, error) {
 	var out []loader.Object
-	for _, src := range sources {
-		objs, err := loadPolicySource(ctx, src, stdin)
+	for _, o := range objs {
+		if !isTenants(o) {
+			out = append(out, o)
+			continue
+		}
+		generated, err := tenantsObjects(o.Source.File)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, objs...)
+		out = append(out, generated...)
 	}
 	return out, nil
 }
 
-func loadPolicySource(ctx context.Context, src string, stdin io.Reader) ([]loader.Object, error) {
-	info, err := os.Stat(src)
-	if err != nil || info.IsDir() {
-		return loadManifests(ctx, []string{src}, stdin)
+func isTenants(o loader.Object) bool {
+	u, ok := o.Object.(*unstructured.Unstructured)
+	return ok && u.GetAPIVersion() == quota.TenantsAPIVersion && u.GetKind() == quota.TenantsKind
+}
+
+// tenantsObjects reads a tenants file strictly and returns what it
+// generates, each object sourced to the file.
+func tenantsObjects(path string) ([]loader.Object, error) {
+	if path == "-" || strings.HasPrefix(path, "git:") {
+		return nil, cli.UsageErrorf("%s: a tenants file is read from its own path, not from stdin or git history; pass the file", path)
 	}
-	data, err := os.ReadFile(src)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, cli.InputError(err)
+		return nil, cli.InputError(fmt.Errorf("reading tenants file: %w", err))
 	}
-	if !quota.IsTenantsFile(data) {
-		return loadManifests(ctx, []string{src}, stdin)
-	}
-	t, err := quota.ReadTenants(src, data)
+	t, err := quota.ReadTenants(path, data)
 	if err != nil {
 		return nil, cli.InputError(err)
 	}
 	list, err := quota.Generate(t)
 	if err != nil {
-		return nil, fmt.Errorf("generating objects from %s: %w", src, err)
+		return nil, fmt.Errorf("generating objects from %s: %w", path, err)
 	}
 	objs := make([]loader.Object, len(list.Items))
 	for i, item := range list.Items {
-		objs[i] = loader.Object{Object: item, Source: loader.Source{File: src}}
+		objs[i] = loader.Object{Object: item, Source: loader.Source{File: path}}
 	}
 	return objs, nil
 }

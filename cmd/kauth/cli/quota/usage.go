@@ -94,7 +94,7 @@ func runUsage(ctx context.Context, o *usageOptions) error {
 		if err != nil {
 			return err
 		}
-		policy, err := loadPolicy(ctx, o.Quotas, o.IO.In)
+		policy, err := loadManifests(ctx, o.Quotas, o.IO.In)
 		if err != nil {
 			return err
 		}
