@@ -8,10 +8,12 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
 	"github.com/kauth/kauth/internal/rbac"
+	"github.com/kauth/kauth/internal/rbac/rbactest"
 )
 
 // fixture is a small policy exercising every kind of binding.
@@ -152,6 +154,8 @@ func TestChainAndReview(t *testing.T) {
 			authorizationv1.SubjectAccessReviewStatus{Allowed: true, Reason: `RBAC: allowed by ClusterRoleBinding "readers" of ClusterRole "pod-reader" to Group "readers"`}},
 		{"no opinion is not a deny", authorizationv1.SubjectAccessReviewSpec{User: "zed", NonResourceAttributes: &authorizationv1.NonResourceAttributes{Verb: "get", Path: "/metrics"}},
 			authorizationv1.SubjectAccessReviewStatus{}},
+		{"no-opinion reasons carry the union's authorizer name", authorizationv1.SubjectAccessReviewSpec{Groups: l("readers"), ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "delete", Resource: "pods", Namespace: "dev"}},
+			authorizationv1.SubjectAccessReviewStatus{Reason: `rbac: RBAC: role.rbac.authorization.k8s.io "nope" not found`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,5 +266,78 @@ func TestAccessList(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, rows, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("AccessList() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestReviewSelectors follows pkg/registry/authorization/util: selectors
+// never change an RBAC decision, but what cannot be parsed is reported in
+// evaluationError, and malformed selectors are refused as the API refuses
+// them.
+func TestReviewSelectors(t *testing.T) {
+	t.Parallel()
+	chain := rbac.NewAuthorizer(fixture())
+	ra := func(ls *authorizationv1.LabelSelectorAttributes, fs *authorizationv1.FieldSelectorAttributes) *authorizationv1.SubjectAccessReview {
+		return &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: "alice",
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "list", Resource: "pods", LabelSelector: ls, FieldSelector: fs}}}
+	}
+	tests := []struct {
+		name     string
+		sar      *authorizationv1.SubjectAccessReview
+		wantErr  string // refused
+		wantEval string
+	}{
+		{"parsable raw selectors", ra(&authorizationv1.LabelSelectorAttributes{RawSelector: "app=web"}, &authorizationv1.FieldSelectorAttributes{RawSelector: "spec.nodeName=n1"}), "", ""},
+		{"unparsable raw label selector", ra(&authorizationv1.LabelSelectorAttributes{RawSelector: "a in (b"}, nil), "", "spec.resourceAttributes.labelSelector ignored due to parse error"},
+		{"field Exists is not supported", ra(nil, &authorizationv1.FieldSelectorAttributes{Requirements: []metav1.FieldSelectorRequirement{{Key: "a", Operator: metav1.FieldSelectorOpExists}}}), "",
+			"spec.resourceAttributes.fieldSelector ignored due to parse error"},
+		{"partially kept", ra(nil, &authorizationv1.FieldSelectorAttributes{Requirements: []metav1.FieldSelectorRequirement{
+			{Key: "a", Operator: metav1.FieldSelectorOpIn, Values: l("x")}, {Key: "b", Operator: "Near", Values: l("y")}}}), "",
+			"spec.resourceAttributes.fieldSelector partially ignored due to parse error"},
+		{"raw and requirements", ra(&authorizationv1.LabelSelectorAttributes{RawSelector: "a=b", Requirements: []metav1.LabelSelectorRequirement{{Key: "a", Operator: metav1.LabelSelectorOpExists}}}, nil),
+			`spec.resourceAttributes.labelSelector.rawSelector: Invalid value: "a=b": may not specified at the same time as requirements`, ""},
+		{"empty selector", ra(&authorizationv1.LabelSelectorAttributes{}, nil),
+			"spec.resourceAttributes.labelSelector.requirements: Required value: when spec.resourceAttributes.labelSelector is specified, requirements or rawSelector is required", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := rbac.Review(context.Background(), chain, tc.sar)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("Review() error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := authorizationv1.SubjectAccessReviewStatus{Allowed: true, Reason: `RBAC: allowed by ClusterRoleBinding "readers" of ClusterRole "pod-reader" to User "alice"`, EvaluationError: tc.wantEval}
+			if diff := cmp.Diff(want, got.Status); diff != "" {
+				t.Errorf("Review() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestConcurrentDecisions runs decisions, who-can and explain from several
+// goroutines on one index (go test -race checks the lazy parts).
+func TestConcurrentDecisions(t *testing.T) {
+	t.Parallel()
+	c := rbactest.Generate(rbactest.Config{Seed: 7, Bindings: 200, Queries: 400})
+	idx := rbac.NewIndex(c.Policy)
+	done := make(chan struct{})
+	for w := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := w; i < len(c.Queries); i += 4 {
+				q := &c.Queries[i]
+				_, _, _ = idx.Authorize(context.Background(), q)
+				_ = idx.WhoCan(q)
+				_ = idx.Explain(q)
+			}
+		}()
+	}
+	for range 4 {
+		<-done
 	}
 }
