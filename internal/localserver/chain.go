@@ -1,6 +1,7 @@
 package localserver
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -25,6 +26,9 @@ type chainConfig struct {
 	maxMutating    int
 	requestTimeout time.Duration
 	serializer     runtime.NegotiatedSerializer
+	// stopping is closed when the server starts shutting down; watches and
+	// other long-running requests end then instead of holding it up.
+	stopping <-chan struct{}
 }
 
 // newRequestInfoResolver parses paths into verbs and resources as
@@ -54,7 +58,7 @@ func buildHandlerChain(apiHandler http.Handler, c chainConfig) http.Handler {
 	var sink, policy = c.audit.sink, c.audit.policy
 	resolver := newRequestInfoResolver()
 
-	h := apiHandler
+	h := withStopOnShutdown(apiHandler, c.stopping)
 	h = genericapifilters.WithAuthorization(h, c.authz, c.serializer)
 	h = genericfilters.WithMaxInFlightLimit(h, c.maxInFlight, c.maxMutating, longRunning)
 	h = impersonation.WithImpersonation(h, c.authz, c.serializer)
@@ -88,6 +92,30 @@ func withPanicContainment(h http.Handler) http.Handler {
 				panic(err)
 			}
 		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// withStopOnShutdown cancels the context of long-running requests (watches)
+// when stopping closes, so a graceful shutdown does not wait for clients
+// that never hang up; other requests are left to finish.
+func withStopOnShutdown(h http.Handler, stopping <-chan struct{}) http.Handler {
+	if stopping == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info, ok := apirequest.RequestInfoFrom(r.Context()); ok && longRunning(r, info) {
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			go func() {
+				select {
+				case <-stopping:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			r = r.WithContext(ctx)
+		}
 		h.ServeHTTP(w, r)
 	})
 }

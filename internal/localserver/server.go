@@ -40,6 +40,7 @@ type Server struct {
 	tmpDir     string
 	loopback   string
 	ready      chan struct{}
+	stopping   chan struct{}
 }
 
 // New prepares a server: it listens (so a ":0" port is known), loads or
@@ -49,7 +50,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, ready: make(chan struct{}), stopping: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -169,6 +170,7 @@ func (s *Server) buildHandler() error {
 		maxMutating:    c.MaxMutatingRequestsInFlight,
 		requestTimeout: c.RequestTimeout,
 		serializer:     scheme.Codecs.WithoutConversion(),
+		stopping:       s.stopping,
 	})
 	return nil
 }
@@ -223,6 +225,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("serving: %w", err)
 	case <-ctx.Done():
 	}
+	close(s.stopping)
 	shutdownCtx, stop := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
 	defer stop()
 	err := s.http.Shutdown(shutdownCtx)

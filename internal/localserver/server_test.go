@@ -3,12 +3,17 @@ package localserver
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // startServer runs a server on 127.0.0.1:0 until the test ends and
@@ -83,5 +88,48 @@ func TestReadyzWithKubectl(t *testing.T) {
 	got := mustKubectl(t, s.KubeconfigPath(), "get", "--raw", "/readyz")
 	if got != "ok" {
 		t.Errorf("kubectl get --raw /readyz = %q, want %q", got, "ok")
+	}
+}
+
+// TestShutdownEndsWatches stops a server while a watch is open: Run must
+// return without waiting for the client (the request timeout is an hour).
+func TestShutdownEndsWatches(t *testing.T) {
+	t.Parallel()
+	cfg := withDefaults(func(c *Config) {
+		c.RequestTimeout = time.Hour
+		c.KubeconfigOut = filepath.Join(t.TempDir(), "kubeconfig")
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	<-s.Ready()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.CAPEM())
+	kc, err := clientcmd.LoadFromFile(s.KubeconfigPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := kc.AuthInfos[kubeconfigUser]
+	cert, err := tls.X509KeyPair(auth.ClientCertificateData, auth.ClientKeyData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}}}
+	resp, err := client.Get(s.URL() + "/api/v1/namespaces/default/configmaps?watch=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("watch: HTTP %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run() = %v", err)
 	}
 }
