@@ -341,3 +341,28 @@ func TestConcurrentDecisions(t *testing.T) {
 		<-done
 	}
 }
+
+func TestBuildMatrix(t *testing.T) {
+	t.Parallel()
+	chain := rbac.NewAuthorizer(fixture())
+	m, err := rbac.BuildMatrix(context.Background(), chain, rbac.MatrixRequest{
+		User: who("bob"), Namespace: "dev", Verbs: l("get", "create", "delete"),
+		Resources: []rbac.APIResource{
+			{Resource: "pods", Namespaced: true, Verbs: l("get", "create", "delete")},
+			{Resource: "nodes", Namespaced: false, Verbs: l("get")},
+			{Group: "authorization.k8s.io", Resource: "localsubjectaccessreviews", Namespaced: true, Verbs: l("create")},
+			{Resource: "configmaps", Namespaced: true, Verbs: l("get", "create", "delete")},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []rbac.MatrixRow{
+		{Resource: "configmaps", Access: map[string]string{"get": "no", "create": "no", "delete": "no"}},
+		{Resource: "localsubjectaccessreviews.authorization.k8s.io", Access: map[string]string{"get": "n/a", "create": "no", "delete": "n/a"}},
+		{Resource: "pods", Access: map[string]string{"get": "yes", "create": "no", "delete": "no"}},
+	}
+	if diff := cmp.Diff(want, m.Rows); diff != "" {
+		t.Errorf("BuildMatrix() rows mismatch (-want +got):\n%s", diff)
+	}
+}
