@@ -114,16 +114,10 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil
 	}
-	if t == quantityType {
-		if n.Kind != yaml.ScalarNode {
-			return w.fail(n, path, "expected a quantity such as 500m, 2 or 1Gi")
-		}
-		if _, err := resource.ParseQuantity(n.Value); err != nil {
-			return w.fail(n, path, "%q is not a quantity (examples: 500m, 2, 1Gi)", n.Value)
-		}
-		return nil
-	}
-	if reflect.PointerTo(t).Implements(jsonUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler) {
+	switch {
+	case t == quantityType:
+		return w.walkQuantity(n, path)
+	case reflect.PointerTo(t).Implements(jsonUnmarshaler), reflect.PointerTo(t).Implements(textUnmarshaler):
 		return nil
 	}
 	switch t.Kind() {
@@ -132,30 +126,50 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
 	case reflect.Map:
 		return w.walkMap(n, t, path)
 	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			return w.fail(n, path, "expected a list, got %s", nodeKind(n))
+		return w.walkSlice(n, t, path)
+	}
+	return w.walkScalar(n, t.Kind(), path)
+}
+
+func (w *walker) walkQuantity(n *yaml.Node, path string) error {
+	if n.Kind != yaml.ScalarNode {
+		return w.fail(n, path, "expected a quantity such as 500m, 2 or 1Gi")
+	}
+	if _, err := resource.ParseQuantity(n.Value); err != nil {
+		return w.fail(n, path, "%q is not a quantity (examples: 500m, 2, 1Gi)", n.Value)
+	}
+	return nil
+}
+
+func (w *walker) walkSlice(n *yaml.Node, t reflect.Type, path string) error {
+	if n.Kind != yaml.SequenceNode {
+		return w.fail(n, path, "expected a list, got %s", nodeKind(n))
+	}
+	for i, c := range n.Content {
+		if err := w.walk(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			return err
 		}
-		for i, c := range n.Content {
-			if err := w.walk(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
+	}
+	return nil
+}
+
+// scalarTags maps a Go kind to the YAML tag its value needs and what the
+// error says is expected.
+var scalarTags = map[reflect.Kind][2]string{
+	reflect.String: {"!!str", "expected a string, got %s (quote it)"},
+	reflect.Bool:   {"!!bool", "expected true or false, got %s"},
+	reflect.Int:    {"!!int", "expected an integer, got %s"},
+	reflect.Int32:  {"!!int", "expected an integer, got %s"},
+	reflect.Int64:  {"!!int", "expected an integer, got %s"},
+}
+
+func (w *walker) walkScalar(n *yaml.Node, kind reflect.Kind, path string) error {
+	want, ok := scalarTags[kind]
+	if !ok {
 		return nil
-	case reflect.String:
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-			return w.fail(n, path, "expected a string, got %s (quote it)", nodeKind(n))
-		}
-		return nil
-	case reflect.Bool:
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-			return w.fail(n, path, "expected true or false, got %s", nodeKind(n))
-		}
-		return nil
-	case reflect.Int, reflect.Int32, reflect.Int64:
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-			return w.fail(n, path, "expected an integer, got %s", nodeKind(n))
-		}
-		return nil
+	}
+	if n.Kind != yaml.ScalarNode || n.Tag != want[0] {
+		return w.fail(n, path, want[1], nodeKind(n))
 	}
 	return nil
 }
