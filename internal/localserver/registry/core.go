@@ -69,7 +69,7 @@ func coreKinds() []*Kind {
 					}
 				}
 				return errs
-			}, nil),
+			}, defaultLimitRange),
 		},
 		podKind(),
 	}
@@ -325,4 +325,32 @@ func podRow(obj runtime.Object, now time.Time) []any {
 	}
 	return []any{p.Name, strconv.Itoa(ready) + "/" + strconv.Itoa(len(p.Spec.Containers)), statusOf(p), strconv.Itoa(restarts),
 		age(p.CreationTimestamp, now), orNone(p.Status.PodIP), orNone(p.Spec.NodeName), orNone(p.Status.NominatedNodeName), "<none>"}
+}
+
+// defaultLimitRange is kube-apiserver's SetDefaults_LimitRangeItem: for
+// containers, a missing default limit comes from max, and a missing
+// default request from the default limit, then from min.
+func defaultLimitRange(obj runtime.Object) {
+	for i := range obj.(*corev1.LimitRange).Spec.Limits {
+		item := &obj.(*corev1.LimitRange).Spec.Limits[i]
+		if item.Type != corev1.LimitTypeContainer {
+			continue
+		}
+		if item.Default == nil {
+			item.Default = corev1.ResourceList{}
+		}
+		if item.DefaultRequest == nil {
+			item.DefaultRequest = corev1.ResourceList{}
+		}
+		fill := func(dst, src corev1.ResourceList) {
+			for k, v := range src {
+				if _, ok := dst[k]; !ok {
+					dst[k] = v.DeepCopy()
+				}
+			}
+		}
+		fill(item.Default, item.Max)
+		fill(item.DefaultRequest, item.Default)
+		fill(item.DefaultRequest, item.Min)
+	}
 }

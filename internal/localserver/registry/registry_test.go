@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -136,6 +137,14 @@ func TestDefaultsAndUpdateRules(t *testing.T) {
 	q := pl.Spec.Limited.LimitResponse.Queuing
 	if *pl.Spec.Limited.NominalConcurrencyShares != 30 || q.Queues != 64 || q.HandSize != 8 || q.QueueLengthLimit != 50 || len(pl.Status.Conditions) != 0 {
 		t.Errorf("priority level defaults: %+v", pl.Spec.Limited)
+	}
+
+	lr := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "l", Namespace: "ns"}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
+		Type: corev1.LimitTypeContainer, Max: corev1.ResourceList{"memory": resource.MustParse("1Gi")}, Min: corev1.ResourceList{"cpu": resource.MustParse("100m")}}}}}
+	kind(t, r, "limitranges").Strategy.PrepareForCreate(ctx, lr)
+	item := lr.Spec.Limits[0]
+	if item.Default.Memory().String() != "1Gi" || item.DefaultRequest.Memory().String() != "1Gi" || item.DefaultRequest.Cpu().String() != "100m" {
+		t.Errorf("limit range defaults: %+v", item)
 	}
 
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns", ResourceVersion: "1"}, StringData: map[string]string{"k": "v"}, Immutable: ptr.To(true)}
