@@ -349,6 +349,8 @@ func TestBoltRefusesBadFiles(t *testing.T) {
 	}{
 		{"newer format", func(p string) error { return withMeta(p, "format", "2") }, "format version 2 is newer than this kauth supports (1)"},
 		{"bad format", func(p string) error { return withMeta(p, "format", "x") }, "damaged data file: format version"},
+		{"damaged object", func(p string) error { return withObject(p, boltKey(rolesGVR, "a", "r"), "{not json") }, "damaged data file: roles a/r:"},
+		{"bad key", func(p string) error { return withObject(p, []byte("nokey"), "{}") }, `damaged data file: bad key "nokey"`},
 		{"not bbolt", func(p string) error { return os.WriteFile(p, []byte(strings.Repeat("junk", 2048)), 0o600) }, "open data file"},
 	}
 	for _, tc := range tests {
@@ -380,4 +382,20 @@ func withMeta(path, key, value string) error {
 	}
 	defer db.Close()
 	return db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte(key), []byte(value)) })
+}
+
+func withObject(path string, key []byte, value string) error {
+	s, err := OpenBolt(path)
+	if err != nil {
+		return err
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketObjects).Put(key, []byte(value)) })
 }
