@@ -1,0 +1,179 @@
+package rbaclint
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestRules(t *testing.T) {
+	t.Parallel()
+	core, apps, rbacG := `""`, "apps", "rbac.authorization.k8s.io"
+	tests := []struct {
+		name      string
+		docs      []string
+		bootstrap bool
+		cfg       Config
+		rule      string
+		want      Severity // "" means the rule must not fire
+	}{
+		{"full wildcard", bound(rule("'*'", "'*'", "'*'")), false, Config{}, RuleFullWildcard, SeverityError},
+		{"no full wildcard", bound(rule("get", core, "pods")), false, Config{}, RuleFullWildcard, ""},
+		{"wildcard verbs", bound(rule("'*'", core, "pods")), false, Config{}, RuleWildcardVerbs, SeverityWarning},
+		{"wildcard verbs in a namespace", boundIn("app", rule("'*'", core, "pods")), false, Config{}, RuleWildcardVerbs, SeverityInfo},
+		{"no wildcard verbs", bound(rule("get", core, "pods")), false, Config{}, RuleWildcardVerbs, ""},
+		{"wildcard resources", bound(rule("get", core, "'*'")), false, Config{}, RuleWildcardResources, SeverityWarning},
+		{"no wildcard resources", bound(rule("get", core, "pods")), false, Config{}, RuleWildcardResources, ""},
+		{"wildcard api groups", bound(rule("get", "'*'", "pods")), false, Config{}, RuleWildcardAPIGroups, SeverityInfo},
+		{"no wildcard api groups", bound(rule("get", core, "pods")), false, Config{}, RuleWildcardAPIGroups, ""},
+		{"wildcard urls", bound(`{verbs: [get], nonResourceURLs: ["*"]}`), false, Config{}, RuleWildcardURLs, SeverityWarning},
+		{"no wildcard urls", bound(`{verbs: [get], nonResourceURLs: ["/healthz"]}`), false, Config{}, RuleWildcardURLs, ""},
+		{"cluster-admin bound", []string{crb("admins", "cluster-admin", userS("alice"))}, true, Config{}, RuleClusterAdminBinding, SeverityError},
+		{"cluster-admin in a namespace", []string{rb("app", "admins", "ClusterRole", "cluster-admin", userS("alice"))}, true, Config{}, RuleClusterAdminBinding, SeverityWarning},
+		{"cluster-admin in kube-system", []string{rb("kube-system", "admins", "ClusterRole", "cluster-admin", userS("alice"))}, true, Config{}, RuleClusterAdminBinding, SeverityError},
+		{"equivalent wildcard role bound", bound(rule("'*'", "'*'", "'*'")), false, Config{}, RuleClusterAdminBinding, SeverityError},
+		{"cluster-admin for system:", []string{crb("admins", "cluster-admin", userS("system:ops"))}, true, Config{}, RuleClusterAdminBinding, ""},
+		{"secrets read cluster-wide", bound(rule("list", core, "secrets")), false, Config{}, RuleSecretsReadCluster, SeverityError},
+		{"secrets read in a namespace is not cluster-wide", boundIn("app", rule("list", core, "secrets")), false, Config{}, RuleSecretsReadCluster, ""},
+		{"secrets read in a namespace", boundIn("app", rule("get", core, "secrets")), false, Config{}, RuleSecretsReadNamespace, SeverityWarning},
+		{"secrets read in kube-system", boundIn("kube-system", rule("watch", core, "secrets")), false, Config{}, RuleSecretsReadNamespace, SeverityError},
+		{"secrets read in a configured privileged namespace", boundIn("ingress", rule("watch", core, "secrets")), false, Config{PrivilegedNamespaces: []string{"ingress"}}, RuleSecretsReadNamespace, SeverityError},
+		{"named secret only", boundIn("app", `{verbs: [get], apiGroups: [""], resources: [secrets], resourceNames: [tls]}`), false, Config{}, RuleSecretsReadNamespace, ""},
+		{"secrets write", bound(rule("create", core, "secrets")), false, Config{}, RuleSecretsWrite, SeverityWarning},
+		{"no secrets write", bound(rule("get", core, "secrets")), false, Config{}, RuleSecretsWrite, ""},
+		{"escalate in a Role", []string{role("app", "r", rule("escalate", rbacG, "roles")), rb("app", "b", "Role", "r", userS("alice"))}, false, Config{}, RuleEscalate, SeverityWarning},
+		{"escalate clusterroles cluster-wide", bound(rule("escalate", rbacG, "clusterroles")), false, Config{}, RuleEscalate, SeverityError},
+		{"no escalate", bound(rule("get", rbacG, "roles")), false, Config{}, RuleEscalate, ""},
+		{"bind", bound(rule("bind", rbacG, "clusterroles")), false, Config{}, RuleBind, SeverityError},
+		{"bind only named roles", bound(`{verbs: [bind], apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], resourceNames: [view]}`), false, Config{}, RuleBind, ""},
+		{"impersonate uids", bound(rule("impersonate", "authentication.k8s.io", "uids")), false, Config{}, RuleImpersonate, SeverityError},
+		{"impersonate user extras", bound(rule("impersonate", "authentication.k8s.io", "userextras/scopes")), false, Config{}, RuleImpersonate, SeverityError},
+		{"impersonate service accounts in a Role", []string{role("app", "r", rule("impersonate", core, "serviceaccounts")), rb("app", "b", "Role", "r", userS("alice"))}, false, Config{}, RuleImpersonate, SeverityWarning},
+		{"impersonate users through a RoleBinding grants nothing", boundIn("app", rule("impersonate", core, "users")), false, Config{}, RuleImpersonate, ""},
+		{"impersonate one service account", bound(`{verbs: [impersonate], apiGroups: [""], resources: [serviceaccounts], resourceNames: [builder]}`), false, Config{}, RuleImpersonate, ""},
+		{"create rolebindings", boundIn("app", rule("create", rbacG, "rolebindings")), false, Config{}, RuleBindingsCreate, SeverityInfo},
+		{"create clusterrolebindings", bound(rule("create", rbacG, "clusterrolebindings")), false, Config{}, RuleBindingsCreate, SeverityError},
+		{"read rolebindings", bound(rule("get,list", rbacG, "rolebindings")), false, Config{}, RuleBindingsCreate, ""},
+		{"create deployments", boundIn("app", rule("create", apps, "deployments")), false, Config{}, RuleWorkloadsCreate, SeverityInfo},
+		{"create pods cluster-wide", bound(rule("create", core, "pods")), false, Config{}, RuleWorkloadsCreate, SeverityWarning},
+		{"read deployments", bound(rule("get", apps, "deployments")), false, Config{}, RuleWorkloadsCreate, ""},
+		{"exec", bound(rule("create", core, "pods/exec")), false, Config{}, RulePodsExec, SeverityWarning},
+		{"attach via get", bound(rule("get", core, "pods/attach")), false, Config{}, RulePodsExec, SeverityWarning},
+		{"logs are not exec", bound(rule("get", core, "pods/log")), false, Config{}, RulePodsExec, ""},
+		{"port-forward", bound(rule("create", core, "pods/portforward")), false, Config{}, RulePodsPortForward, SeverityWarning},
+		{"no port-forward", bound(rule("get", core, "pods")), false, Config{}, RulePodsPortForward, ""},
+		{"ephemeral containers", bound(rule("patch", core, "pods/ephemeralcontainers")), false, Config{}, RulePodsEphemeral, SeverityWarning},
+		{"read ephemeral containers", bound(rule("get", core, "pods/ephemeralcontainers")), false, Config{}, RulePodsEphemeral, ""},
+		{"nodes/proxy", bound(rule("get", core, "nodes/proxy")), false, Config{}, RuleNodesProxy, SeverityError},
+		{"nodes/proxy via RoleBinding grants nothing", boundIn("app", rule("get", core, "nodes/proxy")), false, Config{}, RuleNodesProxy, ""},
+		{"token create", boundIn("app", rule("create", core, "serviceaccounts/token")), false, Config{}, RuleTokenCreate, SeverityInfo},
+		{"token for one account", boundIn("app", `{verbs: [create], apiGroups: [""], resources: [serviceaccounts/token], resourceNames: [builder]}`), false, Config{}, RuleTokenCreate, ""},
+		{"csr approve", bound(rule("approve", "certificates.k8s.io", "signers") + ", " + rule("update", "certificates.k8s.io", "certificatesigningrequests/approval")), false, Config{}, RuleCSRApprove, SeverityError},
+		{"signers without approval", bound(rule("approve", "certificates.k8s.io", "signers")), false, Config{}, RuleCSRApprove, ""},
+		{"webhooks", bound(rule("create", "admissionregistration.k8s.io", "validatingwebhookconfigurations")), false, Config{}, RuleAdmissionWebhooks, SeverityError},
+		{"read webhooks", bound(rule("get,list", "admissionregistration.k8s.io", "validatingwebhookconfigurations")), false, Config{}, RuleAdmissionWebhooks, ""},
+		{"persistent volumes", bound(rule("create", core, "persistentvolumes")), false, Config{}, RulePersistentVolumes, SeverityWarning},
+		{"claims are fine", bound(rule("create", core, "persistentvolumeclaims")), false, Config{}, RulePersistentVolumes, ""},
+		{"node status", bound(rule("patch", core, "nodes/status")), false, Config{}, RuleStatusModify, SeverityWarning},
+		{"read node status", bound(rule("get", core, "nodes/status")), false, Config{}, RuleStatusModify, ""},
+		{"steal pods", bound(rule("patch", core, "nodes") + ", " + rule("delete", core, "pods")), false, Config{}, RuleStealPods, SeverityWarning},
+		{"cordon only", bound(rule("patch", core, "nodes")), false, Config{}, RuleStealPods, ""},
+		{"configmaps in kube-system", boundIn("kube-system", rule("update", core, "configmaps")), false, Config{}, RuleConfigMapsModify, SeverityInfo},
+		{"configmaps in an app namespace", boundIn("app", rule("update", core, "configmaps")), false, Config{}, RuleConfigMapsModify, ""},
+		{"aws-auth", boundIn("kube-system", `{verbs: [update], apiGroups: [""], resources: [configmaps], resourceNames: [aws-auth]}`), false, Config{}, RuleAWSAuth, SeverityError},
+		{"aws-auth elsewhere", boundIn("app", `{verbs: [update], apiGroups: [""], resources: [configmaps], resourceNames: [aws-auth]}`), false, Config{}, RuleAWSAuth, ""},
+		{"delete events", bound(rule("delete", core, "events")), false, Config{}, RuleEventsDelete, SeverityInfo},
+		{"read events", bound(rule("get", core, "events")), false, Config{}, RuleEventsDelete, ""},
+		{"crds", bound(rule("create", "apiextensions.k8s.io", "customresourcedefinitions")), false, Config{}, RuleCRDModify, SeverityWarning},
+		{"read crds", bound(rule("get", "apiextensions.k8s.io", "customresourcedefinitions")), false, Config{}, RuleCRDModify, ""},
+		{"anonymous", []string{cr("r", rule("get", core, "pods")), crb("b", "r", userS("system:anonymous"))}, false, Config{}, RuleAnonymous, SeverityError},
+		{"unauthenticated health", []string{cr("r", `{verbs: [get], nonResourceURLs: [/healthz]}`), crb("b", "r", groupS("system:unauthenticated"))}, false, Config{}, RuleAnonymous, ""},
+		{"authenticated", []string{cr("r", rule("list", core, "pods")), crb("b", "r", groupS("system:authenticated"))}, false, Config{}, RuleAuthenticated, SeverityWarning},
+		{"authenticated secrets", []string{cr("r", rule("list", core, "secrets")), crb("b", "r", groupS("system:authenticated"))}, false, Config{}, RuleAuthenticated, SeverityError},
+		{"authenticated discovery", []string{cr("r", `{verbs: [get], nonResourceURLs: [/version, /apis/*]}`), crb("b", "r", groupS("system:authenticated"))}, false, Config{}, RuleAuthenticated, ""},
+		{"system:masters", []string{cr("r", rule("get", core, "pods")), crb("b", "r", groupS("system:masters"))}, false, Config{}, RuleSystemMasters, SeverityInfo},
+		{"no system:masters", []string{cr("r", rule("get", core, "pods")), crb("b", "r", groupS("ops"))}, false, Config{}, RuleSystemMasters, ""},
+		{"default service account", []string{cr("r", rule("get", core, "pods")), rb("app", "b", "ClusterRole", "r", sa("", "default"))}, false, Config{}, RuleDefaultServiceAccount, SeverityWarning},
+		{"dedicated service account", []string{cr("r", rule("get", core, "pods")), rb("app", "b", "ClusterRole", "r", sa("", "builder"))}, false, Config{}, RuleDefaultServiceAccount, ""},
+		{"missing role", []string{rb("app", "b", "Role", "nope", userS("alice"))}, false, Config{}, RuleMissingRole, SeverityWarning},
+		{"existing default role", []string{rb("app", "b", "ClusterRole", "view", userS("alice"))}, true, Config{}, RuleMissingRole, ""},
+		{"service account without namespace", []string{cr("r", rule("get", core, "pods")), crb("b", "r", sa("", "builder"))}, false, Config{}, RuleSANoNamespace, SeverityError},
+		{"service account without namespace in a RoleBinding", []string{cr("r", rule("get", core, "pods")), rb("app", "b", "ClusterRole", "r", sa("", "builder"))}, false, Config{}, RuleSANoNamespace, ""},
+		{"role not bound", []string{cr("r", rule("get", core, "pods"))}, false, Config{}, RuleRoleNotBound, SeverityInfo},
+		{"role bound", bound(rule("get", core, "pods")), false, Config{}, RuleRoleNotBound, ""},
+		{"duplicate rule", bound(rule("get", core, "pods") + ", " + rule("get", core, "pods")), false, Config{}, RuleDuplicateRule, SeverityInfo},
+		{"distinct rules", bound(rule("get", core, "pods") + ", " + rule("get", core, "services")), false, Config{}, RuleDuplicateRule, ""},
+		{"shadowed rule", bound(rule("get,list", core, "pods,services") + ", " + rule("get", core, "pods")), false, Config{}, RuleShadowedRule, SeverityInfo},
+		{"shadowed by wildcard", bound(rule("'*'", core, "pods") + ", " + `{verbs: [get], apiGroups: [""], resources: [pods], resourceNames: [web]}`), false, Config{}, RuleShadowedRule, SeverityInfo},
+		{"overlapping, not shadowed", bound(rule("get,list", core, "pods") + ", " + rule("get", core, "pods,services")), false, Config{}, RuleShadowedRule, ""},
+		{"removed api version", []string{"apiVersion: rbac.authorization.k8s.io/v1beta1\nkind: ClusterRole\nmetadata: {name: r}\nrules: [{verbs: [get], apiGroups: [''], resources: [pods]}]\n"}, false, Config{}, RuleRemovedAPIVersion, SeverityError},
+		{"served api version", bound(rule("get", core, "pods")), false, Config{}, RuleRemovedAPIVersion, ""},
+		{"bloat", []string{cr("r", rule("get", core, "pods")), rb("a", "b", "ClusterRole", "r", userS("alice")), rb("b", "b", "ClusterRole", "r", userS("alice")), crb("c", "r", userS("alice"))}, false, Config{MaxBindingsPerSubject: 2}, RuleBloatBindings, SeverityInfo},
+		{"no bloat", []string{cr("r", rule("get", core, "pods")), rb("a", "b", "ClusterRole", "r", userS("alice")), crb("c", "r", userS("alice"))}, false, Config{MaxBindingsPerSubject: 2}, RuleBloatBindings, ""},
+		{"duplicate roles", []string{role("a", "r", rule("get", core, "pods")), role("b", "r", rule("get", core, "pods"))}, false, Config{}, RuleBloatDuplicateRoles, SeverityInfo},
+		{"different roles", []string{role("a", "r", rule("get", core, "pods")), role("b", "r", rule("list", core, "pods"))}, false, Config{}, RuleBloatDuplicateRoles, ""},
+		{"aggregation of secrets", aggregated(rule("get", core, "secrets")), false, Config{}, RuleAggregation, SeverityError},
+		{"aggregation of pods", aggregated(rule("get", core, "pods")), false, Config{}, RuleAggregation, ""},
+		{"bad annotation", []string{"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n  annotations: {kauth.io/lint-ignore: 'role-not-bound'}\n"}, false, Config{}, RuleInvalidSuppression, SeverityError},
+		{"good annotation", []string{"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n  annotations: {kauth.io/lint-ignore: 'role-not-bound: kept for the operator'}\n"}, false, Config{}, RuleInvalidSuppression, ""},
+	}
+	covered := map[string][2]bool{}
+	for _, tc := range tests {
+		c := covered[tc.rule]
+		c[boolIndex(tc.want != "")] = true
+		covered[tc.rule] = c
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := lint(t, tc.docs, tc.bootstrap, tc.cfg)
+			f := find(res, tc.rule)
+			switch {
+			case tc.want == "" && f != nil:
+				t.Errorf("%s fired: %s", tc.rule, f.Message)
+			case tc.want != "" && f == nil:
+				t.Errorf("%s did not fire; findings: %v", tc.rule, res.Findings)
+			case f != nil && f.Severity != tc.want:
+				t.Errorf("%s severity = %s, want %s (%s)", tc.rule, f.Severity, tc.want, f.Message)
+			}
+		})
+	}
+	for _, r := range Rules() {
+		if c := covered[r.ID]; !c[0] || !c[1] {
+			t.Errorf("rule %s lacks a positive or a negative case: %v", r.ID, c)
+		}
+	}
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func aggregated(sourceRule string) []string {
+	return []string{
+		head + "kind: ClusterRole\nmetadata: {name: ops}\naggregationRule:\n  clusterRoleSelectors: [{matchLabels: {ops: 'true'}}]\n",
+		head + "kind: ClusterRole\nmetadata: {name: src, labels: {ops: 'true'}}\nrules: [" + sourceRule + "]\n",
+		crb("ops", "ops", userS("alice")),
+	}
+}
+
+func TestFindingShape(t *testing.T) {
+	t.Parallel()
+	docs := []string{cr("reader", rule("get,list", `""`, "secrets")), crb("readers", "reader", userS("alice"), groupS("auditors")), rb("app", "app-readers", "ClusterRole", "reader", sa("", "ci"))}
+	res := lint(t, docs, false, Config{})
+	f := find(res, RuleSecretsReadCluster)
+	if f == nil {
+		t.Fatalf("no %s finding: %v", RuleSecretsReadCluster, res.Findings)
+	}
+	want := Finding{Rule: RuleSecretsReadCluster, Severity: SeverityError, File: "test.yaml", Line: 1, Kind: "ClusterRole", Name: "reader",
+		Message:  `ClusterRole "reader" rule 0 grants read secrets cluster-wide to Group "auditors", User "alice" via ClusterRoleBinding "readers"`,
+		Subjects: []Subject{{Kind: "Group", Name: "auditors"}, {Kind: "User", Name: "alice"}},
+		Bindings: f.Bindings, Hint: mustRule(RuleSecretsReadCluster).Hint}
+	if d := cmpDiff(want, *f); d != "" {
+		t.Errorf("finding mismatch (-want +got):\n%s", d)
+	}
+	ns := find(res, RuleSecretsReadNamespace)
+	if ns == nil || !slices.Contains(ns.Subjects, Subject{Kind: "ServiceAccount", Name: "ci", Namespace: "app"}) || ns.Severity != SeverityWarning {
+		t.Errorf("namespaced finding = %+v, want ServiceAccount app/ci at warning", ns)
+	}
+}
