@@ -49,6 +49,9 @@ func (idx *Index) Authorize(_ context.Context, a authorizer.Attributes) (authori
 				errs = append(errs, b.missing)
 				continue
 			}
+			if !b.role.mayMatch(&req) {
+				continue
+			}
 			for i := range b.role.rules {
 				if b.role.rules[i].allows(&req) {
 					return authorizer.DecisionAllow, b.reason(b.appliesTo(name, groups)), nil

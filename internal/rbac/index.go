@@ -36,6 +36,17 @@ type role struct {
 	key   ObjectKey
 	id    int32 // dense, for per-query memos
 	rules []rule
+	// any is the union of the rules' resource tests: a request none of
+	// them could match skips the role's rules altogether.
+	any rule
+}
+
+// mayMatch is a cheap necessary condition for any rule of r to allow req.
+func (r *role) mayMatch(req *request) bool {
+	if !req.resource {
+		return r.any.allURLs || len(r.any.urls) > 0
+	}
+	return r.any.resourceMatches(req)
 }
 
 // binding is a RoleBinding or ClusterRoleBinding with its role resolved.
@@ -136,7 +147,13 @@ func (idx *Index) compileRole(key ObjectKey, rules []rbacv1.PolicyRule) *role {
 	r := &role{key: key, id: idx.nRoles, rules: make([]rule, len(rules))}
 	idx.nRoles++
 	for i := range rules {
-		r.rules[i] = compileRule(idx.vocab, &rules[i])
+		c := compileRule(idx.vocab, &rules[i])
+		r.rules[i] = c
+		r.any.allResources = r.any.allResources || c.allResources
+		r.any.resources = r.any.resources.union(c.resources)
+		r.any.subresources = r.any.subresources.union(c.subresources)
+		r.any.allURLs = r.any.allURLs || c.allURLs
+		r.any.urls = append(r.any.urls, c.urls...)
 	}
 	return r
 }

@@ -74,6 +74,16 @@ func (b *bitset) add(id int32) {
 	(*b)[id>>6] |= 1 << (id & 63)
 }
 
+func (b bitset) union(o bitset) bitset {
+	for len(b) < len(o) {
+		b = append(b, 0)
+	}
+	for i, w := range o {
+		b[i] |= w
+	}
+	return b
+}
+
 func (b bitset) has(id int32) bool {
 	return id >= 0 && int(id>>6) < len(b) && b[id>>6]&(1<<(id&63)) != 0
 }

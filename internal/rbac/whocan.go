@@ -111,6 +111,9 @@ func (s *bindingSet) allowing(req *request, memo []int8) []int32 {
 }
 
 func (r *role) allows(req *request) bool {
+	if !r.mayMatch(req) {
+		return false
+	}
 	for i := range r.rules {
 		if r.rules[i].allows(req) {
 			return true
