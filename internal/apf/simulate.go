@@ -112,12 +112,21 @@ func newSim(w *Workload, cfg *Config, opts SimulateOptions, factory modelFactory
 	limits := Limits(cfg, w.ServerConcurrencyLimit)
 	s.alloc = newAllocator(limits)
 	copy(s.alloc.current, initialCLs(limits))
-	byName := map[string]*simLevel{}
 	if opts.Series {
-		s.series = &Series{}
 		s.bucket = max(int64(1e9), int64(w.Duration.Duration)/120)
-		s.series.BucketSeconds = float64(s.bucket) / 1e9
+		s.series = &Series{BucketSeconds: float64(s.bucket) / 1e9,
+			Levels: make([]LevelSeries, len(limits)), Clients: make([]ClientSeries, len(w.Clients))}
 	}
+	if err := s.addLevels(limits, factory); err != nil {
+		return nil, err
+	}
+	if err := s.addClients(cfg); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *sim) addLevels(limits []LevelLimits, factory modelFactory) error {
 	for i, l := range limits {
 		qc := QueueConfig{Name: l.Name, Queues: int(l.Queues), HandSize: int(l.HandSize), QueueLengthLimit: int(l.QueueLengthLimit)}
 		if l.Exempt() {
@@ -125,53 +134,57 @@ func newSim(w *Workload, cfg *Config, opts SimulateOptions, factory modelFactory
 		}
 		qs, err := factory(qc, l.InitialConcurrencyLimit, s.onDispatch)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		cl := l.InitialConcurrencyLimit
 		lv := &simLevel{idx: i, limits: l, qs: qs, rep: &LevelReport{
 			Name: l.Name, Type: l.Type, LimitResponse: l.LimitResponse,
 			NominalConcurrencyLimit: l.NominalConcurrencyLimit, LendableConcurrencyLimit: l.LendableConcurrencyLimit,
 			BorrowingConcurrencyLimit: l.BorrowingConcurrencyLimit, Queues: l.Queues, HandSize: l.HandSize,
-			QueueLengthLimit: l.QueueLengthLimit, MaxSeats: l.MaxSeats,
-			CurrentConcurrencyLimit: CLRange{l.InitialConcurrencyLimit, l.InitialConcurrencyLimit, l.InitialConcurrencyLimit, l.InitialConcurrencyLimit},
+			QueueLengthLimit: l.QueueLengthLimit, MaxSeats: l.MaxSeats, CurrentConcurrencyLimit: CLRange{cl, cl, cl, cl},
 		}}
 		if s.series != nil {
-			s.series.Levels = append(s.series.Levels, LevelSeries{Name: l.Name})
+			lv.series = &s.series.Levels[i]
+			lv.series.Name = l.Name
 		}
 		s.levels = append(s.levels, lv)
-		byName[l.Name] = lv
 	}
-	if s.series != nil {
-		for i := range s.levels {
-			s.levels[i].series = &s.series.Levels[i]
-		}
+	return nil
+}
+
+// addClients classifies every client; a client no FlowSchema matches is
+// an error, as the workload contract says.
+func (s *sim) addClients(cfg *Config) error {
+	w := s.w
+	byName := map[string]*simLevel{}
+	for _, lv := range s.levels {
+		byName[lv.limits.Name] = lv
 	}
 	cls := NewClassifier(cfg)
 	for i := range w.Clients {
 		c := &w.Clients[i]
 		cl, ok := cls.Classify(c.Request(), false)
 		if !ok {
-			return nil, w.clientErr(i, "user", "no FlowSchema matches %s (user %q, groups [%s]); kube-apiserver would fall back to catch-all", describe(c.Request()), c.User, strings.Join(c.Groups, " "))
+			return w.clientErr(i, "user", "no FlowSchema matches %s (user %q, groups [%s]); kube-apiserver would fall back to catch-all", describe(c.Request()), c.User, strings.Join(c.Groups, " "))
 		}
 		sc := &simClient{c: c, idx: i, level: byName[cl.PriorityLevel], svc: int64(c.ServiceTime.Duration)}
 		sc.rep = ClientReport{Name: c.Name, FlowSchema: cl.FlowSchema, PriorityLevel: cl.PriorityLevel, FlowDistinguisher: cl.FlowDistinguisher, Seats: c.Seats}
 		if sc.level.limits.Queues > 1 {
 			sc.hash = HashFlowID(cl.FlowSchema, cl.FlowDistinguisher)
 		}
-		sc.arr = newArrivals(c, w.Seed, w.Duration.Duration)
-		s.clients = append(s.clients, sc)
-		if s.series != nil {
-			s.series.Clients = append(s.series.Clients, ClientSeries{Name: c.Name})
-		}
-	}
-	for i, sc := range s.clients {
 		if s.series != nil {
 			sc.series = &s.series.Clients[i]
+			sc.series.Name = c.Name
 		}
+		sc.arr = newArrivals(c, w.Seed, w.Duration.Duration)
+		s.clients = append(s.clients, sc)
+	}
+	for _, sc := range s.clients {
 		if !sc.arr.done {
 			s.pushArrival(sc)
 		}
 	}
-	return s, nil
+	return nil
 }
 
 func initialCLs(ls []LevelLimits) []int {
