@@ -246,6 +246,7 @@ func TestKubectlAuthAndSubresources(t *testing.T) {
 	if err == nil || !strings.Contains(out, "no") {
 		t.Fatalf("can-i for a denied request: %v %q", err, out)
 	}
+	e.contains(e.run("", "auth", "can-i", "delete", "nodes", "--as", "bob", "--as-group", "system:masters"), "yes")
 	e.contains(e.run("", "auth", "can-i", "--list"), "Resources", "*.*")
 	e.run("", "create", "serviceaccount", "bot")
 	e.contains(e.run("", "create", "token", "bot"), "token-for-default-bot")
