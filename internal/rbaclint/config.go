@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	rbacv1 "k8s.io/api/rbac/v1"
 	yaml "go.yaml.in/yaml/v3"
+	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 // Config is the rbac.lint section of .kauth.yaml:
