@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 )
 
 // StaticEntry is one user's line in a static token file.
@@ -40,7 +41,7 @@ var ErrUserExists = errors.New("already in the file")
 // kube-apiserver would refuse, a user already in the file and a token
 // already in the file. Every other byte of the file stays as it was.
 func AddStaticToken(path string, req AddRequest) (*StaticEntry, error) {
-	if err := validateEntry(req.User, req.Groups); err != nil {
+	if err := validateEntry(req.User, req.UID, req.Groups); err != nil {
 		return nil, err
 	}
 	if req.Token != "" {
@@ -79,16 +80,23 @@ func lastLine(f *StaticFile) int {
 	return strings.Count(string(f.appendLine("")), "\n") + 1
 }
 
-func validateEntry(user string, groups []string) error {
-	if user == "" || strings.TrimSpace(user) != user {
-		return fmt.Errorf("--user %q: expected a non-empty name without leading or trailing whitespace", user)
+func validateEntry(user, uid string, groups []string) error {
+	if user == "" || strings.TrimSpace(user) != user || hasControl(user) {
+		return fmt.Errorf("--user %q: expected a non-empty name without control characters or leading or trailing whitespace", user)
+	}
+	if hasControl(uid) {
+		return fmt.Errorf("--uid %q: expected no control characters", uid)
 	}
 	for _, g := range groups {
-		if g == "" || strings.TrimSpace(g) != g || strings.Contains(g, ",") {
-			return fmt.Errorf("--group %q: expected a non-empty name without commas or leading or trailing whitespace", g)
+		if g == "" || strings.TrimSpace(g) != g || strings.Contains(g, ",") || hasControl(g) {
+			return fmt.Errorf("--group %q: expected a non-empty name without commas, control characters or leading or trailing whitespace", g)
 		}
 	}
 	return nil
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // RemoveResult tells which lines a removal took out.

@@ -309,6 +309,7 @@ func TestAddStaticTokenErrors(t *testing.T) {
 		{name: "token in use", file: "G1ven_Tq8n-9f3Kx7Lm2Pz5Rw4Vy6Hb,alice,1\n", req: AddRequest{User: "bob", Token: "G1ven_Tq8n-9f3Kx7Lm2Pz5Rw4Vy6Hb"}, wantErr: "tokens.csv:1: the given token is already in use (user \"alice\")"},
 		{name: "empty user", req: AddRequest{User: ""}, wantErr: "--user \"\": expected a non-empty name"},
 		{name: "group with comma", req: AddRequest{User: "bob", Groups: []string{"a,b"}}, wantErr: "--group \"a,b\": expected a non-empty name without commas"},
+		{name: "user with newline", req: AddRequest{User: "bob\nx"}, wantErr: "--user \"bob\\nx\": expected a non-empty name without control characters"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

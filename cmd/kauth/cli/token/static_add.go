@@ -67,8 +67,8 @@ kube-apiserver would refuse.`,
 }
 
 func (o *staticAddOptions) complete(f *cli.Factory) error {
-	if o.File == "" || o.User == "" {
-		return cli.UsageErrorf("--file and --user are required")
+	if o.File == "" || o.User == "" || o.UID == "" {
+		return cli.UsageErrorf("--file, --user and --uid are required")
 	}
 	if o.Token == "-" {
 		b, err := io.ReadAll(io.LimitReader(o.IO.In, 4096))

@@ -58,12 +58,13 @@ func TestNewStaticAddCmd(t *testing.T) {
 		},
 		{
 			name:  "token from stdin",
-			args:  []string{"--file", "t.csv", "--user", "alice", "--token", "-"},
+			args:  []string{"--file", "t.csv", "--user", "alice", "--uid", "1", "--token", "-"},
 			stdin: "G1ven_Tq8n-9f3Kx7Lm2Pz5Rw4Vy6Hb\n",
-			want:  staticAddOptions{File: "t.csv", User: "alice", Token: "G1ven_Tq8n-9f3Kx7Lm2Pz5Rw4Vy6Hb", Format: output.Table},
+			want:  staticAddOptions{File: "t.csv", User: "alice", UID: "1", Token: "G1ven_Tq8n-9f3Kx7Lm2Pz5Rw4Vy6Hb", Format: output.Table},
 		},
 		{name: "missing user", args: []string{"--file", "t.csv"}, wantCode: 2},
-		{name: "stray argument", args: []string{"--file", "t.csv", "--user", "a", "extra"}, wantCode: 2},
+		{name: "missing uid", args: []string{"--file", "t.csv", "--user", "a"}, wantCode: 2},
+		{name: "stray argument", args: []string{"--file", "t.csv", "--user", "a", "--uid", "1", "extra"}, wantCode: 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
