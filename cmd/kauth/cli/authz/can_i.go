@@ -71,6 +71,9 @@ namespace, as kubectl auth can-i --list.`,
 			if err := opts.complete(f); err != nil {
 				return err
 			}
+			if err := opts.defaultNamespace(cmd, f, opts.Live); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}

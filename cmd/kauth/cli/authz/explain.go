@@ -51,6 +51,9 @@ It takes the same arguments as can-i and exits 0 when allowed, 1 when not.`,
 			if err := opts.complete(f); err != nil {
 				return err
 			}
+			if err := opts.defaultNamespace(cmd, f, opts.Live); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -3,11 +3,13 @@ package authz
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kauth/kauth/cmd/kauth/cli"
 	"github.com/kauth/kauth/internal/output"
@@ -97,8 +99,24 @@ type requestFlags struct {
 	Subresource   string
 }
 
+// defaultNamespace gives -n the namespace of the kubeconfig context when
+// the policy is --live and -n was not given, as kubectl does.
+func (r *requestFlags) defaultNamespace(cmd *cobra.Command, f *cli.Factory, live bool) error {
+	if !live || cmd.Flags().Changed("namespace") {
+		return nil
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = f.Kubeconfig
+	ns, _, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: f.Context}).Namespace()
+	if err != nil {
+		return fmt.Errorf("reading the namespace of the kubeconfig context: %w", err)
+	}
+	r.Namespace = ns
+	return nil
+}
+
 func (r *requestFlags) bind(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&r.Namespace, "namespace", "n", "default", "the namespace of the request")
+	cmd.Flags().StringVarP(&r.Namespace, "namespace", "n", "default", "the namespace of the request (with --live: the kubeconfig context's)")
 	cmd.Flags().BoolVarP(&r.AllNamespaces, "all-namespaces", "A", false, "ask for all namespaces (a request without namespace)")
 	cmd.Flags().StringVar(&r.Subresource, "subresource", "", "the subresource, such as log or scale")
 }

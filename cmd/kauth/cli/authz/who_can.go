@@ -50,6 +50,9 @@ system:authenticated.`,
 			if err := opts.complete(f); err != nil {
 				return err
 			}
+			if err := opts.defaultNamespace(cmd, f, opts.Live); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
