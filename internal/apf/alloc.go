@@ -11,11 +11,10 @@ import (
 // apf_controller.go's borrowingAdjustmentPeriod and
 // seatDemandSmoothingCoefficient.
 const (
-	borrowingPeriodNanos   = int64(10e9)
-	seatDemandSmoothing    = 0.977
-	allocMinTarget         = 0.001
-	allocEpsilon           = 0.0000001
-	priorityLevelMaxSeatsF = 0.15
+	borrowingPeriodNanos = int64(10e9)
+	seatDemandSmoothing  = 0.977
+	allocMinTarget       = 0.001
+	allocEpsilon         = 0.0000001
 )
 
 // demandStats is one level's seat demand over the last period, from its

@@ -46,7 +46,6 @@ func newQueueSetModel(cfg QueueConfig, cl int, onDispatch func(*QRequest, int64)
 }
 
 type simLevel struct {
-	idx    int
 	limits LevelLimits
 	qs     levelModel
 	rep    *LevelReport
@@ -137,7 +136,7 @@ func (s *sim) addLevels(limits []LevelLimits, factory modelFactory) error {
 			return err
 		}
 		cl := l.InitialConcurrencyLimit
-		lv := &simLevel{idx: i, limits: l, qs: qs, rep: &LevelReport{
+		lv := &simLevel{limits: l, qs: qs, rep: &LevelReport{
 			Name: l.Name, Type: l.Type, LimitResponse: l.LimitResponse,
 			NominalConcurrencyLimit: l.NominalConcurrencyLimit, LendableConcurrencyLimit: l.LendableConcurrencyLimit,
 			BorrowingConcurrencyLimit: l.BorrowingConcurrencyLimit, Queues: l.Queues, HandSize: l.HandSize,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -118,7 +119,7 @@ func ParseWorkload(path string, data []byte) (*Workload, error) {
 // yamlErr turns a yaml error into " line: message" (or " message").
 func yamlErr(err error) string {
 	msg := err.Error()
-	if errors.Is(err, errEOF) || msg == "EOF" {
+	if errors.Is(err, io.EOF) {
 		return "1: empty workload file; expected kind: APFWorkload"
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
@@ -130,8 +131,6 @@ func yamlErr(err error) string {
 	}
 	return "1: " + strings.ReplaceAll(msg, "\n  ", "; ")
 }
-
-var errEOF = errors.New("EOF")
 
 func clientLines(root *yaml.Node) []int {
 	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
