@@ -190,16 +190,37 @@ func defaultBinding(ref *rbacv1.RoleRef, subjects []rbacv1.Subject) {
 func Layer(base, top []loader.Object) []loader.Object {
 	seen := make(map[ObjectKey]bool, len(top))
 	for _, o := range top {
-		if k, obj, err := prepare(o.Object); err == nil && obj != nil {
+		if k, ok := keyOf(o.Object); ok {
 			seen[k] = true
 		}
 	}
 	out := make([]loader.Object, 0, len(base)+len(top))
 	for _, o := range base {
-		if k, obj, err := prepare(o.Object); err == nil && obj != nil && seen[k] {
+		if k, ok := keyOf(o.Object); ok && seen[k] {
 			continue
 		}
 		out = append(out, o)
 	}
 	return append(out, top...)
+}
+
+// keyOf names an RBAC v1 object as FromObjects will (namespace defaulted).
+func keyOf(obj runtime.Object) (ObjectKey, bool) {
+	ns := func(n string) string {
+		if n == "" {
+			return DefaultNamespace
+		}
+		return n
+	}
+	switch v := obj.(type) {
+	case *rbacv1.Role:
+		return ObjectKey{KindRole, ns(v.Namespace), v.Name}, true
+	case *rbacv1.ClusterRole:
+		return ObjectKey{KindClusterRole, "", v.Name}, true
+	case *rbacv1.RoleBinding:
+		return ObjectKey{KindRoleBinding, ns(v.Namespace), v.Name}, true
+	case *rbacv1.ClusterRoleBinding:
+		return ObjectKey{KindClusterRoleBinding, "", v.Name}, true
+	}
+	return ObjectKey{}, false
 }
