@@ -35,7 +35,9 @@ quotas on cpu or memory that no LimitRange default covers, so pods without
 resources are rejected with "must specify". kube-system, kube-public and
 kube-node-lease are skipped.
 
--f accepts manifests and tenants files. It exits 1 when there are findings.`,
+-f accepts manifests and tenants files. --live reads the cluster's
+Namespaces, ResourceQuotas, LimitRanges and the workloads that own their
+pods. It exits 1 when there are findings.`,
 		Example: `  # Lint the objects a tenants file generates
   kauth quota lint -f tenants.yaml
 
@@ -56,7 +58,7 @@ kube-node-lease are skipped.
 		},
 	}
 	cmd.Flags().StringArrayVarP(&opts.Files, "filename", "f", nil, "manifests, quotas, limit ranges or tenants files (repeatable)")
-	cmd.Flags().BoolVar(&opts.Live, "live", false, "lint the namespaces, quotas and limit ranges of the cluster of --kubeconfig")
+	cmd.Flags().BoolVar(&opts.Live, "live", false, "lint the namespaces, quotas, limit ranges and workloads of the cluster of --kubeconfig")
 	cmd.Flags().StringVarP(&opts.Namespace, "namespace", "n", "default", "namespace of objects that do not name one")
 	return cmd
 }
@@ -96,7 +98,15 @@ func loadLive(ctx context.Context, kubeClient func() (kubernetes.Interface, erro
 	if err != nil {
 		return nil, err
 	}
-	return loader.LoadLive(ctx, client, loader.NamespaceKind, loader.ResourceQuotaKind, loader.LimitRangeKind)
+	objs, err := loader.LoadLive(ctx, client, loader.NamespaceKind, loader.ResourceQuotaKind, loader.LimitRangeKind)
+	if err != nil {
+		return nil, err
+	}
+	workloads, err := quota.LiveWorkloads(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	return append(objs, workloads...), nil
 }
 
 func lintTable(r *quota.LintResult) *output.TableView {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -204,6 +205,21 @@ func TestRunLintLive(t *testing.T) {
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team"}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-system"}},
 		&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "lr", Namespace: "team"}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "small"}},
+		&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "lr", Namespace: "small"}},
+		&corev1.ResourceQuota{
+			ObjectMeta: metav1.ObjectMeta{Name: "tiny", Namespace: "small"},
+			Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourceRequestsCPU: resource.MustParse("1")}},
+		},
+		&appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: "big", Namespace: "small"},
+			Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{
+				Name: "app", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")}},
+			}}}}},
+		},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "big-1", Namespace: "small", OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "big-1", UID: "u", Controller: ptrTrue(),
+		}}}},
 	)
 	f, out, _ := testFactory()
 	opts := &lintOptions{IO: f.IO, KubeClient: func() (kubernetes.Interface, error) { return client, nil }, Live: true, Format: output.Table, Namespace: "default"}
@@ -211,12 +227,16 @@ func TestRunLintLive(t *testing.T) {
 	if cli.ExitCode(err) != cli.ExitResult {
 		t.Fatalf("runLint() = %v, want findings (exit 1)", err)
 	}
-	want := "SEVERITY   RULE                      NAMESPACE   OBJECT           SOURCE   MESSAGE\n" +
-		"warning    namespace-without-quota   team        Namespace/team   live     namespace team has no ResourceQuota: its workloads can use the whole cluster\n"
+	want := "SEVERITY   RULE                                 NAMESPACE   OBJECT               SOURCE   MESSAGE\n" +
+		"error      pod-exceeds-quota                    small       Deployment/big       live     one pod of Deployment big alone needs requests.cpu=2, more than ResourceQuota tiny allows (requests.cpu=1)\n" +
+		"warning    quota-requires-container-resources   small       ResourceQuota/tiny   live     ResourceQuota tiny tracks requests.cpu but no LimitRange sets a default: every container must set it or its pod is rejected (must specify ...)\n" +
+		"warning    namespace-without-quota              team        Namespace/team       live     namespace team has no ResourceQuota: its workloads can use the whole cluster\n"
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("lint mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func ptrTrue() *bool { b := true; return &b }
 
 func TestCheckAndLintOptions(t *testing.T) {
 	t.Parallel()
