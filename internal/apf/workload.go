@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -356,7 +357,11 @@ func (a *arrivals) advance() {
 func ReadWorkload(path string, readFile func(string) ([]byte, error)) (*Workload, error) {
 	data, err := readFile(path)
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("reading workload %s: %w", path, err)
 	}
 	w, err := ParseWorkload(path, data)
 	if err != nil {
