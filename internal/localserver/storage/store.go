@@ -125,17 +125,60 @@ func (s *store) List(_ context.Context, gvr schema.GroupVersionResource, namespa
 		return nil, err
 	}
 	s.mu.RLock()
-	keys := s.sortedKeys(gvr, namespace)
+	if listRV == 0 {
+		listRV = s.rv
+	}
+	if listRV < s.oldest || listRV > s.rv {
+		s.mu.RUnlock()
+		return nil, apierrors.NewResourceExpired(continueExpired)
+	}
+	state := s.data[gvr]
+	if listRV < s.rv {
+		// A continued list reads the state of its first page, rebuilt by
+		// undoing the newer events, as etcd3 reads at a revision.
+		state = s.snapshotAt(gvr, listRV)
+	}
+	keys := sortedKeys(state, namespace)
 	objs := make([]runtime.Object, 0, len(keys))
 	for _, k := range keys {
-		objs = append(objs, s.data[gvr][k])
+		objs = append(objs, state[k])
 	}
-	rv := s.rv
 	s.mu.RUnlock()
-	if listRV == 0 {
-		listRV = rv
-	}
 	return page(keys, objs, start, listRV, opts), nil
+}
+
+// continueExpired is kube-apiserver's message for a continue token whose
+// resourceVersion is no longer available.
+const continueExpired = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."
+
+// snapshotAt returns the objects of gvr as they were at rv, which must not
+// be older than s.oldest. The caller holds s.mu.
+func (s *store) snapshotAt(gvr schema.GroupVersionResource, rv uint64) map[string]runtime.Object {
+	state := make(map[string]runtime.Object, len(s.data[gvr]))
+	for k, v := range s.data[gvr] {
+		state[k] = v
+	}
+	n := len(s.history)
+	for i := n - 1; i >= 0; i-- {
+		ev := s.history[(s.head+i)%n]
+		if ev.rv <= rv {
+			break
+		}
+		if ev.gvr != gvr {
+			continue
+		}
+		m, err := meta.Accessor(ev.obj)
+		if err != nil {
+			continue
+		}
+		key := objectKey(ev.ns, m.GetName())
+		if ev.typ == watch.Added {
+			delete(state, key)
+		} else {
+			state[key] = ev.prev
+		}
+	}
+	return state
 }
 
 // page cuts one page out of the sorted keys, starting after start.
@@ -166,9 +209,13 @@ func page(keys []string, objs []runtime.Object, start string, listRV uint64, opt
 }
 
 func (s *store) sortedKeys(gvr schema.GroupVersionResource, namespace string) []string {
-	keys := make([]string, 0, len(s.data[gvr]))
+	return sortedKeys(s.data[gvr], namespace)
+}
+
+func sortedKeys(state map[string]runtime.Object, namespace string) []string {
+	keys := make([]string, 0, len(state))
 	prefix := namespace + "/"
-	for k := range s.data[gvr] {
+	for k := range state {
 		if namespace == "" || (len(k) > len(prefix) && k[:len(prefix)] == prefix) {
 			keys = append(keys, k)
 		}

@@ -399,3 +399,50 @@ func withObject(path string, key []byte, value string) error {
 	defer db.Close()
 	return db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketObjects).Put(key, []byte(value)) })
 }
+
+func TestContinueReadsTheFirstPagesSnapshot(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s Interface) {
+		ctx := context.Background()
+		for _, n := range []string{"r1", "r2", "r3", "r4"} {
+			_, _ = s.Create(ctx, rolesGVR, role("a", n))
+		}
+		first, err := s.List(ctx, rolesGVR, "a", ListOptions{Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = s.Delete(ctx, rolesGVR, "a", "r3", nil)
+		_, _ = s.Create(ctx, rolesGVR, role("a", "r5"))
+		r4, _ := s.Get(ctx, rolesGVR, "a", "r4")
+		r4.(*rbacv1.Role).Labels["app"] = "changed"
+		_, _ = s.Update(ctx, rolesGVR, r4)
+		_, _ = s.Create(ctx, rolesGVR, role("b", "other"))
+
+		rest, err := s.List(ctx, rolesGVR, "a", ListOptions{Continue: first.Continue})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"a/r3", "a/r4"}, names(rest.Items)); diff != "" {
+			t.Fatalf("second page (-want +got):\n%s", diff)
+		}
+		if got := rest.Items[1].(*rbacv1.Role).Labels["app"]; got != "r4" || rest.ResourceVersion != first.ResourceVersion {
+			t.Fatalf("second page is not the first page's snapshot: label %q, rv %d vs %d", got, rest.ResourceVersion, first.ResourceVersion)
+		}
+	})
+}
+
+func TestContinueTooOldIs410(t *testing.T) {
+	t.Parallel()
+	s := NewMemory()
+	ctx := context.Background()
+	for i := range 3 {
+		_, _ = s.Create(ctx, cmGVR, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "c" + strconv.Itoa(i)}})
+	}
+	first, _ := s.List(ctx, cmGVR, "a", ListOptions{Limit: 1})
+	for i := range eventWindow + 1 {
+		_, _ = s.Create(ctx, cmGVR, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "b", Name: "c" + strconv.Itoa(i)}})
+	}
+	if _, err := s.List(ctx, cmGVR, "a", ListOptions{Continue: first.Continue}); !apierrors.IsResourceExpired(err) {
+		t.Fatalf("continue past the window: %v, want 410 Expired", err)
+	}
+}
