@@ -5,7 +5,9 @@
 // optimistic concurrency (a stale resourceVersion is a 409 Conflict), and
 // Watch fans events out to every watcher from any resourceVersion still in
 // the event window; older ones fail with 410 Gone ("too old resource
-// version") just as the watch cache does. Objects are typed k8s.io/api
+// version") just as the watch cache does. A paged List continues at the
+// snapshot of its first page, rebuilt from the same event window, or fails
+// with 410 Expired once that is gone. Objects are typed k8s.io/api
 // objects keyed by GroupVersionResource, namespace and name, and every read
 // returns a deep copy so callers may mutate what they get.
 //
