@@ -80,7 +80,8 @@ func (s *subjectFlags) bind(cmd *cobra.Command) {
 }
 
 func (s *subjectFlags) validate() error {
-	if s.As == "" && len(s.AsGroup) == 0 {
+	if s.As == "" {
+		// kube-apiserver refuses to impersonate groups without a user.
 		return cli.UsageErrorf("--as USER is required (with --as-group G for groups)")
 	}
 	return nil
