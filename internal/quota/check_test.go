@@ -163,6 +163,83 @@ spec: {containers: [{name: app, image: nginx, resources: {limits: {memory: 1Gi}}
 			want: []brief{{"Pod", "big", 1, 0, `pods "big" is forbidden: maximum memory usage per Container is 128Mi, but limit is 1Gi`}},
 		},
 		{
+			name: "services, secrets and custom resources are counted",
+			manifests: `apiVersion: v1
+kind: ResourceQuota
+metadata: {name: objects, namespace: team}
+spec:
+  hard: {services.loadbalancers: "0", secrets: "1", count/widgets.example.com: "1"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb, namespace: team}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s1, namespace: team}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s2, namespace: team}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w1, namespace: team}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w2, namespace: team}
+`,
+			want: []brief{
+				{"Service", "lb", 0, 0, `services "lb" is forbidden: exceeded quota: objects, requested: services.loadbalancers=1, used: services.loadbalancers=0, limited: services.loadbalancers=0`},
+				{"Secret", "s1", 0, 0, ""},
+				{"Secret", "s2", 0, 0, `secrets "s2" is forbidden: exceeded quota: objects, requested: secrets=1, used: secrets=1, limited: secrets=1`},
+				{"Widget", "w1", 0, 0, ""},
+				{"Widget", "w2", 0, 0, `widgets.example.com "w2" is forbidden: exceeded quota: objects, requested: count/widgets.example.com=1, used: count/widgets.example.com=1, limited: count/widgets.example.com=1`},
+			},
+		},
+		{
+			name: "quota scopes: a BestEffort quota ignores pods with requests",
+			manifests: `apiVersion: v1
+kind: ResourceQuota
+metadata: {name: besteffort, namespace: other}
+spec:
+  hard: {pods: "1"}
+  scopes: [BestEffort]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: be1, namespace: other}
+spec: {containers: [{name: a, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: burst, namespace: other}
+spec: {containers: [{name: a, image: x, resources: {requests: {cpu: 1}}}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: be2, namespace: other}
+spec: {containers: [{name: a, image: x}]}
+`,
+			want: []brief{
+				{"Pod", "be1", 1, 1, ""},
+				{"Pod", "burst", 1, 1, ""},
+				{"Pod", "be2", 1, 0, `pods "be2" is forbidden: exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1`},
+			},
+		},
+		{
+			name: "terminal pods do not charge pods",
+			manifests: `apiVersion: v1
+kind: Pod
+metadata: {name: done, namespace: team}
+spec: {containers: [{name: a, image: x, resources: {requests: {cpu: "3"}}}]}
+status: {phase: Succeeded}
+`,
+			want: []brief{{"Pod", "done", 1, 1, ""}},
+		},
+		{
 			name: "objects in a namespace without quota are admitted",
 			manifests: `apiVersion: v1
 kind: Pod
