@@ -109,6 +109,16 @@ func Check(req CheckRequest) (*CheckResult, error) {
 	if ns == "" {
 		ns = "default"
 	}
+	for i := range policy.Quotas {
+		if policy.Quotas[i].Namespace == "" {
+			policy.Quotas[i].Namespace = ns
+		}
+	}
+	for i := range policy.LimitRanges {
+		if policy.LimitRanges[i].Namespace == "" {
+			policy.LimitRanges[i].Namespace = ns
+		}
+	}
 	nodes := max(req.DaemonSetNodes, 1)
 	adm := NewAdmission(policy, req.Now)
 	res := &CheckResult{Fits: true, Objects: []ObjectResult{}}
@@ -170,9 +180,9 @@ func SplitPolicy(objs []loader.Object) (Policy, []loader.Object) {
 	for _, o := range objs {
 		switch t := o.Object.(type) {
 		case *corev1.ResourceQuota:
-			p.Quotas = append(p.Quotas, *t)
+			p.Quotas = append(p.Quotas, *t.DeepCopy())
 		case *corev1.LimitRange:
-			p.LimitRanges = append(p.LimitRanges, *t)
+			p.LimitRanges = append(p.LimitRanges, *t.DeepCopy())
 		case *nodev1.RuntimeClass:
 			p.RuntimeClasses = append(p.RuntimeClasses, *t)
 		default:

@@ -230,6 +230,28 @@ spec: {containers: [{name: a, image: x}]}
 			},
 		},
 		{
+			name: "a quota without a namespace is in the default namespace",
+			manifests: `apiVersion: v1
+kind: ResourceQuota
+metadata: {name: few}
+spec: {hard: {pods: "1"}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: one}
+spec: {containers: [{name: a, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: two}
+spec: {containers: [{name: a, image: x}]}
+`,
+			want: []brief{
+				{"Pod", "one", 1, 1, ""},
+				{"Pod", "two", 1, 0, `pods "two" is forbidden: exceeded quota: few, requested: pods=1, used: pods=1, limited: pods=1`},
+			},
+		},
+		{
 			name: "terminal pods do not charge pods",
 			manifests: `apiVersion: v1
 kind: Pod
