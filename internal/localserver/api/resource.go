@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -52,7 +51,7 @@ func (a *API) serveResource(w http.ResponseWriter, req *http.Request, info *requ
 	case t.verb == "deletecollection":
 		a.serveDeleteCollection(ctx, w, req, t)
 	default:
-		a.writeError(w, req, apierrors.NewMethodNotSupported(t.kind.GroupResource(), t.verb))
+		a.writeError(w, req, methodNotAllowed())
 	}
 }
 
@@ -73,7 +72,7 @@ func (a *API) resolve(info *request.RequestInfo) (target, error) {
 	}
 	if kind.Ephemeral {
 		if t.verb != "create" || t.sub != "" || t.name != "" {
-			return target{}, apierrors.NewMethodNotSupported(kind.GroupResource(), t.verb)
+			return target{}, methodNotAllowed()
 		}
 		return t, nil
 	}
@@ -85,7 +84,7 @@ func (a *API) resolve(info *request.RequestInfo) (target, error) {
 	}
 	if kind.Resource == "serviceaccounts" && t.sub == "token" {
 		if t.verb != "create" {
-			return target{}, apierrors.NewMethodNotSupported(schema.GroupResource{Resource: "serviceaccounts/token"}, t.verb)
+			return target{}, methodNotAllowed()
 		}
 		return t, nil
 	}
@@ -95,20 +94,22 @@ func (a *API) resolve(info *request.RequestInfo) (target, error) {
 	switch {
 	case t.sub == "finalize" && t.verb != "update",
 		t.verb != "get" && t.verb != "update" && t.verb != "patch":
-		return target{}, apierrors.NewMethodNotSupported(schema.GroupResource{Group: kind.GVK.Group, Resource: kind.Resource + "/" + t.sub}, t.verb)
+		return target{}, methodNotAllowed()
 	}
 	return t, nil
+}
+
+// methodNotAllowed is kube-apiserver's answer for a verb a resource does
+// not serve (its router's 405).
+func methodNotAllowed() error {
+	return &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status: metav1.StatusFailure, Code: http.StatusMethodNotAllowed, Reason: metav1.StatusReasonMethodNotAllowed,
+		Message: "the server does not allow this method on the requested resource", Details: &metav1.StatusDetails{},
+	}}
 }
 
 // notFoundStatus is kube-apiserver's body for a path it does not serve.
 var notFoundStatus = metav1.Status{
 	Status: metav1.StatusFailure, Code: http.StatusNotFound, Reason: metav1.StatusReasonNotFound,
 	Message: "the server could not find the requested resource", Details: &metav1.StatusDetails{},
-}
-
-func userAgentManager(ctx context.Context, req *http.Request, explicit string) string {
-	if explicit != "" {
-		return explicit
-	}
-	return managerFromUserAgent(req.UserAgent())
 }
