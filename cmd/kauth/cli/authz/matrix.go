@@ -35,8 +35,8 @@ resources only. On a colour terminal yes is green and no is red.`,
 		Example: `  # What may alice do cluster-wide?
   kauth authz matrix --as alice --from policy/
 
-  # What may the CI service account do in its namespace?
-  kauth authz matrix --as system:serviceaccount:ci:builder -n ci --from policy/
+  # What may the CI service account do in namespace dev?
+  kauth authz matrix --as system:serviceaccount:ci:builder -n dev --from policy/
 
   # Only some verbs, as JSON
   kauth authz matrix --as alice -n dev --verb get --verb delete --from policy/ -o json`,
