@@ -37,8 +37,8 @@ references a missing role, a rule whose resourceNames exclude the request,
 and roles that would allow it but are not bound to the user.
 
 It takes the same arguments as can-i and exits 0 when allowed, 1 when not.`,
-		Example: `  # Why may alice delete pods in dev?
-  kauth authz explain delete pods -n dev --as alice --from policy/
+		Example: `  # Why may alice list pods in dev?
+  kauth authz explain list pods -n dev --as alice --from policy/
 
   # Why can't the CI service account read secrets in prod?
   kauth authz explain get secrets -n prod --as system:serviceaccount:ci:builder --from policy/
