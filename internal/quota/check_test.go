@@ -252,6 +252,37 @@ spec: {containers: [{name: a, image: x}]}
 			},
 		},
 		{
+			name: "RuntimeClass overhead is charged and claims meet PersistentVolumeClaim limits",
+			manifests: `apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: kata}
+handler: kata
+overhead: {podFixed: {cpu: 1900m, memory: 100Mi}}
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: storage, namespace: team}
+spec:
+  limits: [{type: PersistentVolumeClaim, max: {storage: 5Gi}}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: huge, namespace: team}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 8Gi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sandboxed, namespace: team}
+spec:
+  runtimeClassName: kata
+  containers: [{name: a, image: x}]
+`,
+			want: []brief{
+				{"PersistentVolumeClaim", "huge", 0, 0, `persistentvolumeclaims "huge" is forbidden: maximum storage usage per PersistentVolumeClaim is 5Gi, but request is 8Gi`},
+				{"Pod", "sandboxed", 1, 0, `pods "sandboxed" is forbidden: exceeded quota: compute, requested: requests.cpu=2150m, used: requests.cpu=0, limited: requests.cpu=2`},
+			},
+		},
+		{
 			name: "terminal pods do not charge pods",
 			manifests: `apiVersion: v1
 kind: Pod
