@@ -20,6 +20,10 @@ import (
 
 var namespacesGVR = corev1.SchemeGroupVersion.WithResource("namespaces")
 
+// immortalNamespaces may not be deleted, as kube-apiserver's
+// NamespaceLifecycle admission has it.
+var immortalNamespaces = map[string]bool{metav1.NamespaceDefault: true, metav1.NamespaceSystem: true, metav1.NamespacePublic: true}
+
 func (a *API) serveDelete(ctx context.Context, w http.ResponseWriter, req *http.Request, t target) {
 	opts, err := a.deleteOptions(w, req)
 	if err != nil {
@@ -149,6 +153,9 @@ func (a *API) markDeleted(ctx context.Context, gvr schema.GroupVersionResource, 
 // content is deleted, then the "kubernetes" finalizer is removed and the
 // namespace goes, as kube-apiserver and its namespace controller do.
 func (a *API) deleteNamespace(ctx context.Context, t target, opts *metav1.DeleteOptions) (runtime.Object, error) {
+	if immortalNamespaces[t.name] {
+		return nil, apierrors.NewForbidden(t.kind.GroupResource(), t.name, fmt.Errorf("this namespace may not be deleted"))
+	}
 	cur, err := a.store.Get(ctx, namespacesGVR, "", t.name)
 	if err != nil {
 		return nil, err

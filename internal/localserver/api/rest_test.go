@@ -148,10 +148,14 @@ func TestNamespaceLifecycle(t *testing.T) {
 	if _, err := ts.client.RbacV1().Roles("nowhere").Create(ctx, role("r", "get"), metav1.CreateOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("create in missing namespace: %v", err)
 	}
+	err := ts.client.CoreV1().Namespaces().Delete(ctx, "kube-system", metav1.DeleteOptions{})
+	if !apierrors.IsForbidden(err) || err.Error() != `namespaces "kube-system" is forbidden: this namespace may not be deleted` {
+		t.Fatalf("deleting kube-system: %v", err)
+	}
 	if err := ts.client.CoreV1().Namespaces().Delete(ctx, "team", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	ns, err := ts.client.CoreV1().Namespaces().Get(ctx, "team", metav1.GetOptions{})
+	ns, err = ts.client.CoreV1().Namespaces().Get(ctx, "team", metav1.GetOptions{})
 	if err != nil || ns.Status.Phase != corev1.NamespaceTerminating {
 		t.Fatalf("terminating namespace: %v %+v", err, ns.Status)
 	}
