@@ -77,7 +77,7 @@ func (o *decodeOptions) complete(f *cli.Factory, arg string) error {
 	if err != nil {
 		return err
 	}
-	if tok == "" {
+	if strings.TrimSpace(tok) == "" {
 		return cli.UsageErrorf("the token argument is empty")
 	}
 	o.Token = tok

@@ -39,6 +39,8 @@ func execute(cmd *cobra.Command, args ...string) error {
 	cmd.SetOut(&bytes.Buffer{})
 	cmd.SetErr(&bytes.Buffer{})
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	// As the root command does: flag errors are usage errors.
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cli.UsageError{Err: err} })
 	return cmd.Execute()
 }
 
