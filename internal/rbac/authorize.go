@@ -84,6 +84,10 @@ type RuleRef struct {
 	Index   int               `json:"index"` // position in the role's rules
 	Rule    rbacv1.PolicyRule `json:"rule"`
 	Subject rbacv1.Subject    `json:"subject"` // the binding's subject that matched
+	// BindingSource and RoleSource are file:line of the two objects, when
+	// known.
+	BindingSource string `json:"bindingSource,omitempty"`
+	RoleSource    string `json:"roleSource,omitempty"`
 }
 
 // Rules lists, in upstream's visiting order, every rule that applies to
@@ -121,7 +125,7 @@ func (idx *Index) visit(u user.Info, ns string, fn func(b *binding, subject int)
 }
 
 func (b *binding) ruleRef(subject, i int) RuleRef {
-	return RuleRef{Binding: b.key, Role: b.role.key, Index: i, Rule: *b.role.rules[i].src, Subject: b.subjects[subject]}
+	return RuleRef{Binding: b.key, Role: b.role.key, Index: i, Rule: *b.role.rules[i].src, Subject: b.subjects[subject], BindingSource: b.src, RoleSource: b.role.src}
 }
 
 // RulesFor implements authorizer.RuleResolver as upstream's RBAC

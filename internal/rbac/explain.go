@@ -61,6 +61,8 @@ type Miss struct {
 	Role    *ObjectKey         `json:"role,omitempty"`
 	Index   int                `json:"index,omitempty"`
 	Rule    *rbacv1.PolicyRule `json:"rule,omitempty"`
+	// Source is file:line of the binding (of the role for Unbound).
+	Source string `json:"source,omitempty"`
 }
 
 // Explain answers like kube-apiserver's authorizer chain (system:masters,
@@ -109,7 +111,7 @@ func (idx *Index) missingRoles(u user.Info, ns string) []Miss {
 		if ref.Kind == KindRole {
 			ref.Namespace = b.namespace
 		}
-		out = append(out, Miss{Kind: MissMissingRole, Binding: &key, Role: &ref,
+		out = append(out, Miss{Kind: MissMissingRole, Binding: &key, Role: &ref, Source: b.src,
 			Message: fmt.Sprintf("%s applies to the user but references %s, which does not exist", key, ref)})
 	})
 	return out
@@ -202,7 +204,7 @@ func (idx *Index) unbound(ns string, req *request, seen []Miss) []Miss {
 		for i := range r.rules {
 			if r.rules[i].allows(req) {
 				key := r.key
-				out = append(out, Miss{Kind: MissUnbound, Role: &key, Index: i, Rule: r.rules[i].src,
+				out = append(out, Miss{Kind: MissUnbound, Role: &key, Index: i, Rule: r.rules[i].src, Source: r.src,
 					Message: fmt.Sprintf("rule %d of %s allows the request, but it is not bound to the user here", i, key)})
 				break
 			}
@@ -213,7 +215,7 @@ func (idx *Index) unbound(ns string, req *request, seen []Miss) []Miss {
 
 func newMiss(kind MissKind, msg string, ref RuleRef) Miss {
 	b, r, rule := ref.Binding, ref.Role, ref.Rule
-	return Miss{Kind: kind, Message: msg, Binding: &b, Role: &r, Index: ref.Index, Rule: &rule}
+	return Miss{Kind: kind, Message: msg, Binding: &b, Role: &r, Index: ref.Index, Rule: &rule, Source: ref.BindingSource}
 }
 
 // scopes returns the binding sets a request in ns reads.

@@ -34,7 +34,8 @@ type Index struct {
 // role is a Role or ClusterRole with compiled rules.
 type role struct {
 	key   ObjectKey
-	id    int32 // dense, for per-query memos
+	src   string // file:line, or "" when unknown
+	id    int32  // dense, for per-query memos
 	rules []rule
 	// any is the union of the rules' resource tests: a request none of
 	// them could match skips the role's rules altogether.
@@ -52,6 +53,7 @@ func (r *role) mayMatch(req *request) bool {
 // binding is a RoleBinding or ClusterRoleBinding with its role resolved.
 type binding struct {
 	key       ObjectKey
+	src       string // file:line, or "" when unknown
 	namespace string // "" for ClusterRoleBindings
 	roleRef   rbacv1.RoleRef
 	subjects  []rbacv1.Subject
@@ -140,11 +142,19 @@ func (idx *Index) rankSubjects() {
 	}
 }
 
+// source renders where the object named key was defined.
+func (idx *Index) source(key ObjectKey) string {
+	if src, ok := idx.policy.Sources[key]; ok {
+		return src.String()
+	}
+	return ""
+}
+
 // Policy returns the policy the index was built from.
 func (idx *Index) Policy() *Policy { return idx.policy }
 
 func (idx *Index) compileRole(key ObjectKey, rules []rbacv1.PolicyRule) *role {
-	r := &role{key: key, id: idx.nRoles, rules: make([]rule, len(rules))}
+	r := &role{key: key, src: idx.source(key), id: idx.nRoles, rules: make([]rule, len(rules))}
 	idx.nRoles++
 	for i := range rules {
 		c := compileRule(idx.vocab, &rules[i])
@@ -159,7 +169,7 @@ func (idx *Index) compileRole(key ObjectKey, rules []rbacv1.PolicyRule) *role {
 }
 
 func (idx *Index) newBinding(key ObjectKey, ns string, ref rbacv1.RoleRef, subjects []rbacv1.Subject) *binding {
-	b := &binding{key: key, namespace: ns, roleRef: ref, subjects: subjects}
+	b := &binding{key: key, src: idx.source(key), namespace: ns, roleRef: ref, subjects: subjects}
 	b.role, b.missing = idx.resolve(ref, ns)
 	b.subjectIDs = make([]int32, len(subjects))
 	for i, sub := range subjects {

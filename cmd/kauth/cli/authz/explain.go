@@ -101,12 +101,12 @@ func runExplain(ctx context.Context, o *explainOptions) error {
 }
 
 func explainTable(e rbac.Explanation) *output.TableView {
-	t := &output.TableView{Headers: []string{"EVIDENCE", "BINDING", "ROLE", "RULE", "DETAIL"}}
+	t := &output.TableView{Headers: []string{"EVIDENCE", "BINDING", "ROLE", "RULE", "SOURCE", "DETAIL"}}
 	for _, g := range e.Grants {
-		t.Rows = append(t.Rows, output.Row{Level: output.Good, Cells: []string{"allows", g.Binding.String(), g.Role.String(), ruleText(g.Index, &g.Rule), "subject " + subjectText(g.Subject)}})
+		t.Rows = append(t.Rows, output.Row{Level: output.Good, Cells: []string{"allows", g.Binding.String(), g.Role.String(), ruleText(g.Index, &g.Rule), orDash(g.BindingSource), "subject " + subjectText(g.Subject)}})
 	}
 	for _, m := range e.Misses {
-		row := []string{"miss:" + string(m.Kind), keyText(m.Binding), keyText(m.Role), ruleText(m.Index, m.Rule), m.Message}
+		row := []string{"miss:" + string(m.Kind), keyText(m.Binding), keyText(m.Role), ruleText(m.Index, m.Rule), orDash(m.Source), m.Message}
 		t.Rows = append(t.Rows, output.Row{Level: output.Warn, Cells: row})
 	}
 	switch {
@@ -120,6 +120,13 @@ func explainTable(e rbac.Explanation) *output.TableView {
 		t.Footer = []string{"denied: no RBAC rule allows the request"}
 	}
 	return t
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func keyText(k *rbac.ObjectKey) string {
