@@ -13,6 +13,7 @@ import (
 	"k8s.io/apiserver/pkg/authentication/request/anonymous"
 	"k8s.io/apiserver/pkg/authentication/request/bearertoken"
 	"k8s.io/apiserver/pkg/authentication/request/union"
+	"k8s.io/apiserver/pkg/authentication/request/websocket"
 	x509request "k8s.io/apiserver/pkg/authentication/request/x509"
 	tokencache "k8s.io/apiserver/pkg/authentication/token/cache"
 	"k8s.io/apiserver/pkg/authentication/token/tokenfile"
@@ -78,6 +79,10 @@ func buildAuthenticators(c *Config, p *PKI, own privilegedTokens, sa *saTokens, 
 	var req authenticator.Request = union.New(
 		x509request.New(opts, x509request.CommonNameUserConversion),
 		bearertoken.New(tokenAuth),
+		// Browsers cannot set headers on websockets; kube-apiserver reads
+		// the token from the "base64url.bearer.authorization.k8s.io."
+		// subprotocol instead.
+		websocket.NewProtocolAuthenticator(tokenAuth),
 	)
 	req = group.NewAuthenticatedGroupAdder(req)
 	if c.AnonymousAuth {
