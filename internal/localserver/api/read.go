@@ -13,7 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/endpoints/handlers/negotiation"
+	apistorage "k8s.io/apiserver/pkg/storage"
 
 	"github.com/kauth/kauth/internal/localserver/registry"
 	"github.com/kauth/kauth/internal/localserver/storage"
@@ -36,6 +38,10 @@ func (a *API) serveList(ctx context.Context, w http.ResponseWriter, req *http.Re
 		return
 	}
 	opts := storage.ListOptions{Predicate: pred, Continue: q.Get("continue")}
+	if opts.ResourceVersion, err = listResourceVersion(q.Get("resourceVersion"), q.Get("resourceVersionMatch"), opts.Continue, a.store.ResourceVersion()); err != nil {
+		a.writeError(w, req, err)
+		return
+	}
 	if s := q.Get("limit"); s != "" {
 		if opts.Limit, err = strconv.ParseInt(s, 10, 64); err != nil || opts.Limit < 0 {
 			a.writeError(w, req, apierrors.NewBadRequest(fmt.Sprintf("invalid limit %q: expected a non-negative integer", s)))
@@ -192,4 +198,43 @@ func partial(obj runtime.Object, isList bool, kind string) (runtime.Object, erro
 
 func notAcceptable(msg string) error {
 	return apierrors.NewGenericServerResponse(http.StatusNotAcceptable, "", schema.GroupResource{}, "", msg, 0, false)
+}
+
+// listResourceVersion applies kube-apiserver's list resourceVersion rules
+// and returns the version to list at exactly (0 for the current state):
+// "" and "0" read the current state, N with NotOlderThan (or no match)
+// needs the store to have reached N, and N with Exact reads the snapshot.
+func listResourceVersion(rv, match, cont string, current uint64) (uint64, error) {
+	invalid := func(f *field.Error) error {
+		return apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "ListOptions"}, "", field.ErrorList{f})
+	}
+	if match != "" && rv == "" {
+		return 0, invalid(field.Forbidden(field.NewPath("resourceVersionMatch"), "resourceVersionMatch is forbidden unless resourceVersion is provided"))
+	}
+	if cont != "" && rv != "" && rv != "0" {
+		return 0, invalid(field.Forbidden(field.NewPath("resourceVersion"), "specifying resource version is not allowed when using continue"))
+	}
+	switch match {
+	case "", string(metav1.ResourceVersionMatchNotOlderThan), string(metav1.ResourceVersionMatchExact):
+	default:
+		return 0, invalid(field.NotSupported(field.NewPath("resourceVersionMatch"), match,
+			[]string{string(metav1.ResourceVersionMatchExact), string(metav1.ResourceVersionMatchNotOlderThan)}))
+	}
+	if rv == "" || rv == "0" {
+		if match == string(metav1.ResourceVersionMatchExact) {
+			return 0, invalid(field.Forbidden(field.NewPath("resourceVersionMatch"), `resourceVersionMatch "exact" is forbidden for resourceVersion "0"`))
+		}
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
+		return 0, apierrors.NewBadRequest(fmt.Sprintf("invalid resource version %q: must be a number", rv))
+	}
+	if match == string(metav1.ResourceVersionMatchExact) {
+		return n, nil
+	}
+	if n > current {
+		return 0, apistorage.NewTooLargeResourceVersionError(n, current, 1)
+	}
+	return 0, nil
 }

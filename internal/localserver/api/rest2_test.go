@@ -259,3 +259,30 @@ func TestProtobufClient(t *testing.T) {
 		t.Fatalf("protobuf watch: %+v", ev)
 	}
 }
+
+func TestListResourceVersions(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, Hooks{})
+	ctx := context.Background()
+	cms := ts.client.CoreV1().ConfigMaps("default")
+	a, err := cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "a"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "b"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	exact, err := cms.List(ctx, metav1.ListOptions{ResourceVersion: a.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchExact})
+	if err != nil || len(exact.Items) != 1 || exact.ResourceVersion != a.ResourceVersion {
+		t.Fatalf("exact list: %v %+v", err, exact)
+	}
+	if _, err := cms.List(ctx, metav1.ListOptions{ResourceVersion: "99999", ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan}); !apierrors.IsTimeout(err) {
+		t.Fatalf("list newer than the store: %v, want 504", err)
+	}
+	if _, err := cms.List(ctx, metav1.ListOptions{ResourceVersionMatch: metav1.ResourceVersionMatchExact}); !apierrors.IsInvalid(err) {
+		t.Fatalf("match without a resourceVersion: %v, want 422", err)
+	}
+	if l, err := cms.List(ctx, metav1.ListOptions{ResourceVersion: "0"}); err != nil || len(l.Items) != 2 {
+		t.Fatalf("list at any version: %v", err)
+	}
+}

@@ -57,6 +57,11 @@ type ListOptions struct {
 	Limit int64
 	// Continue is the token of a previous page.
 	Continue string
+	// ResourceVersion, when not 0, lists the state at exactly that version
+	// (resourceVersionMatch=Exact): 410 Gone when it is older than the
+	// event window, 504 "Too large resource version" when it is newer than
+	// the store.
+	ResourceVersion uint64
 }
 
 // ListResult is one page of a List.

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apimachinery/pkg/watch"
+	apistorage "k8s.io/apiserver/pkg/storage"
 )
 
 // eventWindow is how many past events a watch can start from. kube-apiserver
@@ -125,11 +126,24 @@ func (s *store) List(_ context.Context, gvr schema.GroupVersionResource, namespa
 		return nil, err
 	}
 	s.mu.RLock()
+	exact := listRV == 0 && opts.ResourceVersion != 0
+	if exact {
+		listRV = opts.ResourceVersion
+	}
 	if listRV == 0 {
 		listRV = s.rv
 	}
-	if listRV < s.oldest || listRV > s.rv {
+	if exact && listRV > s.rv {
+		cur := s.rv
 		s.mu.RUnlock()
+		return nil, apistorage.NewTooLargeResourceVersionError(listRV, cur, 1)
+	}
+	if listRV < s.oldest || listRV > s.rv {
+		oldest := s.oldest
+		s.mu.RUnlock()
+		if exact {
+			return nil, apierrors.NewResourceExpired(fmt.Sprintf("too old resource version: %d (%d)", listRV, oldest))
+		}
 		return nil, apierrors.NewResourceExpired(continueExpired)
 	}
 	state := s.data[gvr]
