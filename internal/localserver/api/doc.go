@@ -50,11 +50,11 @@
 // (k8s.io/apiserver/pkg/endpoints/request); without a RequestInfo it
 // derives one itself. Authorization of the request itself is the chain's.
 //
-// Known differences from kube-apiserver: resourceVersion and
-// resourceVersionMatch on get and list are ignored (reads are current; a
-// continued list reads its first page's snapshot, as etcd3 does); the
-// watch and continue window is the store's last 4096 events across all
-// kinds; pods are stored, never
+// Known differences from kube-apiserver: a get ignores resourceVersion
+// (it reads the current object); lists honour resourceVersion and
+// resourceVersionMatch (Exact reads a snapshot, continued lists read their
+// first page's) within the store's window of the last 4096 events across
+// all kinds, which is also the watch window; pods are stored, never
 // run, and have no graceful deletion; there is no garbage collector
 // (ownerReferences and propagationPolicy are kept but not acted on).
 //
