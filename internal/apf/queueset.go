@@ -136,6 +136,7 @@ type QueueSet struct {
 	queuedSeatsInUse, activeQ int
 	hand                      [64]int
 	nonEmpty                  []*fqQueue
+	hands                     map[uint64][]int
 	lastQueue                 int // index of the queue the last arrival was sharded to
 	demand                    integrator
 	OnDispatch                func(r *QRequest, now int64)
@@ -267,7 +268,7 @@ func (qs *QueueSet) Arrive(now int64, r *QRequest, hash uint64) Outcome {
 // shuffleShard deals the flow's hand and picks the queue with the least
 // waiting work, starting at a rotating offset as upstream does.
 func (qs *QueueSet) shuffleShard(hash uint64) *fqQueue {
-	hand := qs.dealer.DealIntoHand(hash, qs.hand[:0])
+	hand := qs.dealHand(hash)
 	n := len(hand)
 	offset := qs.enqueues % n
 	qs.enqueues++
@@ -281,6 +282,26 @@ func (qs *QueueSet) shuffleShard(hash uint64) *fqQueue {
 	}
 	return qs.queues[best]
 }
+
+// dealHand returns the flow's hand. A flow's hand never changes, so
+// hands are kept for up to maxCachedHands flows instead of being dealt
+// again for every request.
+func (qs *QueueSet) dealHand(hash uint64) []int {
+	if h, ok := qs.hands[hash]; ok {
+		return h
+	}
+	if len(qs.hands) >= maxCachedHands {
+		return qs.dealer.DealIntoHand(hash, qs.hand[:0])
+	}
+	if qs.hands == nil {
+		qs.hands = map[uint64][]int{}
+	}
+	h := qs.dealer.DealIntoHand(hash, make([]int, 0, qs.cfg.HandSize))
+	qs.hands[hash] = h
+	return h
+}
+
+const maxCachedHands = 4096
 
 func (qs *QueueSet) canAccommodate(seats int) bool {
 	switch {
