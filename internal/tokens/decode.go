@@ -70,9 +70,9 @@ var ErrUnknownToken = errors.New("not a bootstrap token or a JWT")
 func Decode(token string, opts DecodeOptions) (*Decoded, error) {
 	token = strings.TrimSpace(token)
 	opts.Verify.Now = opts.Now
-	var d *Decoded
-	var err error
+	d, err := decodeStaticFirst(token, opts)
 	switch {
+	case err != nil || d != nil:
 	case bootstraputil.IsValidBootstrapToken(token):
 		d, err = decodeBootstrap(token, opts)
 	case strings.Count(token, ".") == 2:
@@ -134,6 +134,21 @@ func decodeJWT(token string, opts DecodeOptions) (*Decoded, error) {
 		kind = KindJWT
 	}
 	return &Decoded{Kind: kind, JWT: info, User: info.User, Problems: info.Problems, Notes: info.Notes}, nil
+}
+
+// decodeStaticFirst looks token up in the token file first, as
+// kube-apiserver's authenticator chain starts with --token-auth-file: a
+// bootstrap- or JWT-shaped token listed there is a static token. It
+// returns nil when there is no file or the token is not in it.
+func decodeStaticFirst(token string, opts DecodeOptions) (*Decoded, error) {
+	if opts.TokenFile == "" {
+		return nil, nil
+	}
+	d, err := decodeStatic(token, opts)
+	if err != nil || d.User == nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 func decodeStatic(token string, opts DecodeOptions) (*Decoded, error) {

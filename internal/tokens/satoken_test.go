@@ -255,6 +255,8 @@ func TestDecode(t *testing.T) {
 	}{
 		{name: "static", token: static.Token, opts: DecodeOptions{TokenFile: tokens}, wantKind: "static", wantUser: &UserInfo{Username: "alice", UID: "1", Groups: []string{"dev", "system:authenticated"}}, problems: []string{}},
 		{name: "static unknown", token: "nope-0123456789abcdefghij", opts: DecodeOptions{TokenFile: tokens}, wantKind: "static", problems: []string{"the token is not in " + tokens}},
+		{name: "bootstrap-shaped static token", token: "aaaaaa.0123456789abcdef", opts: DecodeOptions{TokenFile: "testdata/static/bootstrap-shaped.csv"}, wantKind: "static", wantUser: &UserInfo{Username: "carol", UID: "3", Groups: []string{"system:authenticated"}}, problems: []string{}},
+		{name: "bootstrap token not in the file", token: "abcdef.0123456789abcdef", opts: DecodeOptions{TokenFile: "testdata/static/bootstrap-shaped.csv"}, wantKind: "bootstrap", wantUser: &UserInfo{Username: "system:bootstrap:abcdef", Groups: []string{"system:bootstrappers", "system:authenticated"}}, problems: []string{}},
 		{name: "static without file", token: "nope-0123456789abcdefghij", wantErr: "not a bootstrap token or a JWT; give --token-file to look a static token up"},
 		{name: "bootstrap alone", token: "abcdef.0123456789abcdef", wantKind: "bootstrap", wantUser: &UserInfo{Username: "system:bootstrap:abcdef", Groups: []string{"system:bootstrappers", "system:authenticated"}}, problems: []string{}},
 		{name: "bootstrap with secret", token: "abcdef.0123456789abcdef", opts: DecodeOptions{SecretFile: "testdata/secrets/valid.yaml"}, wantKind: "bootstrap", wantUser: &UserInfo{Username: "system:bootstrap:abcdef", Groups: []string{"system:bootstrappers", "system:bootstrappers:kubeadm:default-node-token", "system:authenticated"}}, problems: []string{}},
@@ -319,5 +321,33 @@ func TestDecodeNonKubernetesJWT(t *testing.T) {
 	want := []string{"kubernetes.io: missing; not a Kubernetes service-account token"}
 	if d.Kind != KindJWT || d.User != nil || !cmp.Equal(want, d.Problems) {
 		t.Errorf("Decode() = kind %q, user %v, problems %q", d.Kind, d.User, d.Problems)
+	}
+}
+
+func TestDecodeLegacyServiceAccountToken(t *testing.T) {
+	t.Parallel()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	signer, _, _, err := newSigner(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := map[string]any{
+		"iss": "kubernetes/serviceaccount", "sub": "system:serviceaccount:ns:builder",
+		"kubernetes.io/serviceaccount/namespace":            "ns",
+		"kubernetes.io/serviceaccount/secret.name":          "builder-token-x7k2p",
+		"kubernetes.io/serviceaccount/service-account.name": "builder",
+		"kubernetes.io/serviceaccount/service-account.uid":  "u-9",
+	}
+	tok, err := jwt.Signed(signer).Claims(claims).CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decode(tok, DecodeOptions{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &UserInfo{Username: "system:serviceaccount:ns:builder", UID: "u-9", Groups: []string{"system:serviceaccounts", "system:serviceaccounts:ns", "system:authenticated"}}
+	if diff := cmp.Diff(want, d.User); diff != "" || d.Kind != KindServiceAccount || !d.JWT.Legacy || len(d.Problems) != 0 {
+		t.Errorf("Decode() user mismatch (-want +got):\n%s\nkind %q legacy %v problems %q", diff, d.Kind, d.JWT.Legacy, d.Problems)
 	}
 }

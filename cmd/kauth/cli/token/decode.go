@@ -42,6 +42,9 @@ fields it read, and why it would refuse the token.
                    issuer and audience checks
   anything else    looked up in --token-file as kube-apiserver does
 
+With --token-file the file is consulted first, whatever the token looks
+like, as kube-apiserver's authenticator chain starts with it.
+
 The token is never printed unless --show-secret is given. "-" reads it from
 stdin. Exits 1 when kube-apiserver would refuse the token.`,
 		Example: `  # Who is this static token? (read from stdin)
