@@ -135,9 +135,6 @@ func (c *Config) Validate() error {
 	if c.AuditPolicyFile != "" && c.AuditLogPath == "" {
 		errs = append(errs, errors.New("--audit-policy-file needs --audit-log-path: the log backend is the only audit backend"))
 	}
-	if len(c.ServiceAccountKeyFiles) > 0 && c.ServiceAccountSigningKeyFile == "" {
-		errs = append(errs, errors.New("--service-account-key-file needs --service-account-signing-key-file: tokens the server issues must verify"))
-	}
 	for _, iss := range c.ServiceAccountIssuers {
 		if iss == "" {
 			errs = append(errs, errors.New("--service-account-issuer: must not be empty"))

@@ -5,6 +5,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
+	"k8s.io/client-go/util/keyutil"
 )
 
 // fakeObjects is an objectGetter over a fixed set of objects.
@@ -202,4 +205,58 @@ func FuzzServiceAccountToken(f *testing.F) {
 		_, _, _ = tokens.AuthenticateToken(context.Background(), tok)
 		_, _, _ = boot.AuthenticateToken(context.Background(), tok)
 	})
+}
+
+// TestServiceAccountKeyFiles reads --service-account-signing-key-file and
+// --service-account-key-file: tokens of another signer whose public key is
+// listed verify, next to the server's own.
+func TestServiceAccountKeyFiles(t *testing.T) {
+	t.Parallel()
+	keyPEM := func() ([]byte, *ecdsa.PrivateKey) {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := keyutil.MarshalPrivateKeyToPEM(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, k
+	}
+	signPEM, _ := keyPEM()
+	_, other := keyPEM()
+	pubDER, err := x509.MarshalPKIXPublicKey(other.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Default()
+	cfg.ServiceAccountSigningKeyFile = writeFile(t, "sa.key", string(signPEM))
+	cfg.ServiceAccountKeyFiles = []string{writeFile(t, "other.pub", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})))}
+	p, err := loadOrCreatePKI(&cfg, servingHosts("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "bot", UID: "u"}}
+	objs := &fakeObjects{sas: map[string]*corev1.ServiceAccount{"ns/bot": sa}}
+	ours, err := newSATokens(&cfg, p, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := newSATokens(&cfg, &PKI{SAKey: other, SAPublicKeys: []any{other.Public()}}, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, issuer := range map[string]*saTokens{"own": ours, "listed": theirs} {
+		resp, err := issuer.TokenRequest(context.Background(), sa, &authenticationv1.TokenRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := ours.AuthenticateToken(context.Background(), resp.Status.Token); !ok || err != nil {
+			t.Errorf("%s key: AuthenticateToken() = %v, %v", name, ok, err)
+		}
+	}
+	cfg.ServiceAccountSigningKeyFile = writeFile(t, "bad.key", "not a key")
+	if _, err := loadOrCreatePKI(&cfg, servingHosts("127.0.0.1")); err == nil || !strings.HasPrefix(err.Error(), "--service-account-signing-key-file: ") {
+		t.Errorf("bad signing key file: %v", err)
+	}
 }
