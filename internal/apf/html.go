@@ -102,7 +102,15 @@ func chart(title string, bucket float64, lines []line) string {
 	fmt.Fprintf(&b, `<text x="%.0f" y="14" class="t">%s</text>`, left, template.HTMLEscapeString(title))
 	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" class="ax" /><line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" class="ax" />`, left, y(0), w-8, y(0), left, top, left, y(0))
 	fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" class="l" text-anchor="end">%s</text><text x="%.0f" y="%.1f" class="l" text-anchor="end">0</text>`, left-4, top+4, fmtNum(ymax), left-4, y(0)+4)
-	fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" class="l" text-anchor="end">%gs</text>`, w-8, h-6, float64(n)*bucket)
+	for k := 0; k <= 4; k++ {
+		i := n * k / 4
+		anchor := "middle"
+		if k == 4 {
+			anchor = "end"
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="ax" /><text x="%.1f" y="%.1f" class="l" text-anchor="%s">%gs</text>`,
+			x(i), y(0), x(i), y(0)+3, x(i), h-6, anchor, float64(i)*bucket)
+	}
 	for k, l := range lines {
 		var pts strings.Builder
 		for i, v := range l.values {
