@@ -121,6 +121,13 @@ func (q *fqQueue) active() bool { return q.waiting > 0 || q.executing > 0 }
 // k8s.io/apiserver's fairqueuing/queueset step for step: the driver calls
 // it at each event with the current time, and OnDispatch is called for
 // every request that leaves a queue to execute.
+//
+// The simulator drives it in simulated time. A server drives it on the
+// wall clock: under one mutex per level, with now = clock.Since(start) in
+// nanoseconds, it calls Arrive when a request comes in, Finish when the
+// handler returns, Cancel when the request's queue-wait deadline passes,
+// and SetConcurrencyLimit every borrowing period; OnDispatch tells it
+// which waiting request to release.
 type QueueSet struct {
 	cfg        QueueConfig
 	dealer     *shufflesharding.Dealer
