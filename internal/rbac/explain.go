@@ -74,7 +74,7 @@ func (idx *Index) Explain(a authorizer.Attributes) Explanation {
 		return Explanation{Reason: errNoUser.Error()}
 	}
 	var e Explanation
-	if d, _, _ := SystemMasters.Authorize(context.Background(), a); d == authorizer.DecisionAllow {
+	if d, _, _ := SystemMasters().Authorize(context.Background(), a); d == authorizer.DecisionAllow {
 		e.Privileged = true
 	}
 	d, reason, _ := NewAuthorizer(idx).Authorize(context.Background(), a)

@@ -8,9 +8,11 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 )
 
-// DefaultMatrixVerbs are the columns of an access matrix unless the caller
-// chooses others.
-var DefaultMatrixVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete"}
+// DefaultMatrixVerbs returns the columns of an access matrix unless the
+// caller chooses others.
+func DefaultMatrixVerbs() []string {
+	return []string{"get", "list", "watch", "create", "update", "patch", "delete"}
+}
 
 // Access values of a matrix cell.
 const (
@@ -26,7 +28,7 @@ type MatrixRequest struct {
 	// Namespace limits the matrix to namespaced resources asked in it;
 	// empty asks every resource cluster-wide.
 	Namespace string
-	Verbs     []string      // DefaultMatrixVerbs when empty
+	Verbs     []string      // DefaultMatrixVerbs() when empty
 	Resources []APIResource // BuiltinResources when empty
 }
 
@@ -50,7 +52,7 @@ type MatrixRow struct {
 func BuildMatrix(ctx context.Context, az authorizer.Authorizer, req MatrixRequest) (Matrix, error) {
 	verbs := req.Verbs
 	if len(verbs) == 0 {
-		verbs = DefaultMatrixVerbs
+		verbs = DefaultMatrixVerbs()
 	}
 	resources := req.Resources
 	if len(resources) == 0 {

@@ -20,8 +20,11 @@ type Privileged struct {
 
 var _ authorizer.Authorizer = Privileged{}
 
-// SystemMasters is the privileged authorizer of kube-apiserver.
-var SystemMasters = Privileged{Groups: []string{user.SystemPrivilegedGroup}}
+// SystemMasters returns the privileged authorizer of kube-apiserver: the
+// group system:masters.
+func SystemMasters() Privileged {
+	return Privileged{Groups: []string{user.SystemPrivilegedGroup}}
+}
 
 // Authorize allows members of the privileged groups with an empty reason,
 // as k8s.io/apiserver's privileged-group authorizer does.
@@ -71,7 +74,7 @@ var _ authorizer.Authorizer = (*Chain)(nil)
 // NewAuthorizer returns the chain kube-apiserver runs with
 // --authorization-mode=RBAC: system:masters, then idx.
 func NewAuthorizer(idx *Index) *Chain {
-	return &Chain{Privileged: SystemMasters, RBAC: idx}
+	return &Chain{Privileged: SystemMasters(), RBAC: idx}
 }
 
 // Authorize asks the privileged authorizer, then RBAC, as

@@ -26,18 +26,14 @@ func (r APIResource) GroupResource() string {
 	return r.Resource + "." + r.Group
 }
 
-var (
-	crud       = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
-	createOnly = []string{"create"}
-	readOnly   = []string{"get", "list", "watch"}
-	noColl     = []string{"create", "delete", "get", "list", "patch", "update", "watch"}
-)
-
 // builtinResources is the discovery document of a v1.37 kube-apiserver
 // with its default API groups (generally available and default-on beta
 // APIs), in discovery order: kubectl prefers the first group that has a
 // resource ("events" is core's, not events.k8s.io's).
 func builtinResources() []APIResource {
+	crud := []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
+	createOnly := []string{"create"}
+	noColl := []string{"create", "delete", "get", "list", "patch", "update", "watch"}
 	return []APIResource{
 		{"", "v1", "bindings", "Binding", nil, true, createOnly},
 		{"", "v1", "componentstatuses", "ComponentStatus", []string{"cs"}, false, []string{"get", "list"}},
