@@ -3,14 +3,25 @@
 //
 // The pipeline is:
 //
-//	objs, _ := loader.Load(...)            // typed k8s.io/api objects with file:line
+//	objs, _ := loader.Load(...)               // typed k8s.io/api objects with file:line
 //	p, skipped, err := rbac.FromObjects(objs) // validate the four RBAC kinds
-//	rbac.Aggregate(p)                      // clusterrole-aggregation controller
-//	idx := rbac.NewIndex(p)                // built once, read-only afterwards
-//	idx.Authorize(ctx, attrs)              // one decision
-//	idx.RulesFor(ctx, user, ns)            // can-i --list
-//	idx.WhoCan(attrs)                      // subject locator
-//	idx.Explain(attrs)                     // why, or the nearest misses
+//	rbac.Aggregate(p)                         // clusterrole-aggregation controller
+//	idx := rbac.NewIndex(p)                   // built once, read-only afterwards
+//	idx.Authorize(ctx, attrs)                 // one decision
+//	idx.RulesFor(ctx, user, ns)               // rule resolver (SelfSubjectRulesReview)
+//	idx.WhoCan(attrs)                         // subject locator
+//	idx.Explain(attrs)                        // why, or the nearest misses
+//
+// [Load] does the first three steps from --from sources, the bootstrap
+// policy ([Layer] lets manifests replace default roles) and a live
+// cluster. Around the index: [Resolve] turns a kubectl-style question
+// ("get deploy web -n prod") into attributes with kubectl's resource
+// resolution ([ResolveResource], [BuiltinResources]) and [Impersonate]
+// builds the user as kube-apiserver's impersonation does;
+// [Index.AccessList] is "kubectl auth can-i --list"; [BuildMatrix] asks a
+// resources-by-verbs matrix; [Review] and [ReviewObjects] answer
+// SubjectAccessReviews as the API does. Package rbactest generates
+// corpora and holds a naive reference authorizer for tests.
 //
 // [Index] implements k8s.io/apiserver's authorizer.Authorizer and
 // authorizer.RuleResolver, and gives the same decisions as
