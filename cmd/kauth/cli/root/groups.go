@@ -11,6 +11,7 @@ import (
 	"github.com/kauth/kauth/cmd/kauth/cli/rbac"
 	"github.com/kauth/kauth/cmd/kauth/cli/serve"
 	"github.com/kauth/kauth/cmd/kauth/cli/token"
+	"github.com/kauth/kauth/cmd/kauth/cli/webhook"
 )
 
 // addDomainGroups adds the command groups of kauth's domains, in the order
@@ -24,5 +25,6 @@ func addDomainGroups(cmd *cobra.Command, f *cli.Factory) {
 		apf.NewCmd(f),
 		quota.NewCmd(f),
 		serve.NewCmd(f),
+		webhook.NewCmd(f),
 	)
 }
