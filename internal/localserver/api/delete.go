@@ -280,12 +280,7 @@ func (a *API) serveDeleteCollection(ctx context.Context, w http.ResponseWriter, 
 		m, _ := meta.Accessor(obj)
 		one := t
 		one.namespace, one.name = m.GetNamespace(), m.GetName()
-		var out runtime.Object
-		if t.kind.Resource == "namespaces" {
-			out, err = a.deleteNamespace(ctx, one, opts)
-		} else {
-			out, err = a.deleteOne(ctx, one, opts)
-		}
+		out, err := a.deleteOne(ctx, one, opts)
 		if err != nil && !apierrors.IsNotFound(err) {
 			a.writeError(w, req, err)
 			return

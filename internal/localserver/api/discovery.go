@@ -24,6 +24,7 @@ var serverVersion = version.Info{Major: "1", Minor: "37", GitVersion: "v1.37.2+k
 
 var (
 	readWriteVerbs = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
+	noCollection   = []string{"create", "delete", "get", "list", "patch", "update", "watch"}
 	createVerbs    = []string{"create"}
 	subVerbs       = []string{"get", "patch", "update"}
 	discoveryGV    = apidiscoveryv2.SchemeGroupVersion
@@ -156,8 +157,11 @@ func singular(k *registry.Kind) string {
 }
 
 func verbsOf(k *registry.Kind) []string {
-	if k.Ephemeral {
+	switch {
+	case k.Ephemeral:
 		return createVerbs
+	case k.NoDeleteCollection:
+		return noCollection
 	}
 	return readWriteVerbs
 }

@@ -77,6 +77,9 @@ func (a *API) resolve(info *request.RequestInfo) (target, error) {
 		return t, nil
 	}
 	if t.sub == "" {
+		if t.verb == "deletecollection" && kind.NoDeleteCollection {
+			return target{}, methodNotAllowed()
+		}
 		return t, nil
 	}
 	if t.name == "" {

@@ -98,7 +98,7 @@ func namespaceKind() *Kind {
 		defaults(ns)
 	}
 	return &Kind{
-		GVK: corev1.SchemeGroupVersion.WithKind("Namespace"), Resource: "namespaces", Singular: "namespace", ShortNames: []string{"ns"}, ReturnDeletedObject: true,
+		GVK: corev1.SchemeGroupVersion.WithKind("Namespace"), Resource: "namespaces", Singular: "namespace", ShortNames: []string{"ns"}, ReturnDeletedObject: true, NoDeleteCollection: true,
 		New: func() runtime.Object { return &corev1.Namespace{} }, NewList: func() runtime.Object { return &corev1.NamespaceList{} },
 		Strategy: st,
 		Subresources: map[string]Subresource{

@@ -33,9 +33,12 @@ type Kind struct {
 	// AllowCreateOnUpdate lets PUT create a missing object (RBAC kinds and
 	// limitranges in kube-apiserver).
 	AllowCreateOnUpdate bool
-	New                 func() runtime.Object
-	NewList             func() runtime.Object
-	Strategy            Strategy
+	// NoDeleteCollection refuses deletecollection (namespaces in
+	// kube-apiserver).
+	NoDeleteCollection bool
+	New                func() runtime.Object
+	NewList            func() runtime.Object
+	Strategy           Strategy
 	// Subresources maps a subresource name ("status", "approval") to how an
 	// update through it changes the stored object.
 	Subresources map[string]Subresource
