@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/client-go/tools/clientcmd"
@@ -330,4 +331,59 @@ func withDefaults(mutate func(*Config)) Config {
 	cfg.Listen = "127.0.0.1:0"
 	mutate(&cfg)
 	return cfg
+}
+
+// TestKubectlOwnClientCA brings a client CA the server does not hold: its
+// certificates authenticate, the serve CA's do not, and the admin
+// kubeconfig works through the token the server minted.
+func TestKubectlOwnClientCA(t *testing.T) {
+	t.Parallel()
+	needKubectl(t)
+	now := time.Now()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := signCert(rand.Reader, &x509.Certificate{
+		Subject: pkix.Name{CommonName: "own-ca"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}, nil, caKey.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	userKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := signCert(rand.Reader, &x509.Certificate{
+		Subject: pkix.Name{CommonName: "dave", Organization: []string{"ops"}}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}, ca, userKey.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, func(c *Config) { c.ClientCAFile = writeFile(t, "ca.crt", string(pemCert(ca))) })
+	if got := kubectlWhoami(t, s.KubeconfigPath()); got.Username != AdminUser {
+		t.Errorf("admin through the minted token: %+v", got)
+	}
+	keyPEM, err := keyutil.MarshalPrivateKeyToPEM(userKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := kubectlWhoami(t, userKubeconfig(t, s, "", pemCert(user), keyPEM))
+	if got.Username != "dave" || !slices.Equal(got.Groups, []string{"ops", "system:authenticated"}) {
+		t.Errorf("whoami with a certificate of the own CA = %+v, want dave in ops", got)
+	}
+	// A certificate of the serve CA is not trusted for clients any more.
+	serveSigned, err := signCert(rand.Reader, &x509.Certificate{
+		Subject: pkix.Name{CommonName: "mallory", Organization: []string{"system:masters"}}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}, s.pki.CA, userKey.Public(), s.pki.CAKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err := kubectl(t, userKubeconfig(t, s, "", pemCert(serveSigned), keyPEM), "auth", "whoami")
+	if err == nil || !strings.Contains(errOut, "Unauthorized") {
+		t.Errorf("serve-CA certificate with --client-ca-file: err %v stderr %q, want Unauthorized", err, errOut)
+	}
 }
