@@ -122,6 +122,18 @@ func TestAuthorize(t *testing.T) {
 			want:   decision{authorizer.DecisionAllow, `RBAC: allowed by ClusterRoleBinding "read" of ClusterRole "pod-reader" to Group "system:serviceaccounts:ci"`},
 		},
 		{
+			name:   "group system:serviceaccounts holds every service account",
+			policy: pol(podReader, crb("read", "pod-reader", groupSubject("system:serviceaccounts"))),
+			attrs:  resAttrs(rbac.Impersonate("system:serviceaccount:other:robot", nil), "list", "x", "", "pods", "", ""),
+			want:   decision{authorizer.DecisionAllow, `RBAC: allowed by ClusterRoleBinding "read" of ClusterRole "pod-reader" to Group "system:serviceaccounts"`},
+		},
+		{
+			name:   "a service account user asked with explicit groups has only those",
+			policy: pol(podReader, crb("read", "pod-reader", groupSubject("system:serviceaccounts"))),
+			attrs:  resAttrs(rbac.Impersonate("system:serviceaccount:other:robot", l("devs")), "list", "x", "", "pods", "", ""),
+			want:   noOpinion,
+		},
+		{
 			name:   "group system:authenticated",
 			policy: pol(podReader, crb("read", "pod-reader", groupSubject("system:authenticated"))),
 			attrs:  resAttrs(rbac.Impersonate("alice", nil), "get", "x", "", "pods", "", ""),
