@@ -18,9 +18,11 @@ const (
 	ModeAlwaysDeny  = "AlwaysDeny"
 )
 
-// AuthorizationModes lists the modes the server supports, for help and
-// errors.
-var AuthorizationModes = []string{ModeRBAC, ModeAlwaysAllow, ModeAlwaysDeny}
+// SupportedAuthorizationModes lists the modes the server supports, for help
+// and errors.
+func SupportedAuthorizationModes() []string {
+	return []string{ModeRBAC, ModeAlwaysAllow, ModeAlwaysDeny}
+}
 
 // DefaultServiceAccountIssuer is the issuer used when --service-account-issuer
 // is not given; it is the one kubeadm configures.
@@ -111,12 +113,12 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--listen %q: expected host:port: %w", c.Listen, err))
 	}
 	if len(c.AuthorizationModes) == 0 {
-		errs = append(errs, fmt.Errorf("--authorization-mode: at least one mode is required (one of %s)", strings.Join(AuthorizationModes, ", ")))
+		errs = append(errs, fmt.Errorf("--authorization-mode: at least one mode is required (one of %s)", strings.Join(SupportedAuthorizationModes(), ", ")))
 	}
 	seen := map[string]bool{}
 	for _, m := range c.AuthorizationModes {
-		if !slices.Contains(AuthorizationModes, m) {
-			errs = append(errs, fmt.Errorf("--authorization-mode %q: must be one of %s", m, strings.Join(AuthorizationModes, ", ")))
+		if !slices.Contains(SupportedAuthorizationModes(), m) {
+			errs = append(errs, fmt.Errorf("--authorization-mode %q: must be one of %s", m, strings.Join(SupportedAuthorizationModes(), ", ")))
 		}
 		if seen[m] {
 			errs = append(errs, fmt.Errorf("--authorization-mode %q: specified more than once", m))

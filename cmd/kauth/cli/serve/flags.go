@@ -28,5 +28,5 @@ func addFlags(cmd *cobra.Command, c *localserver.Config) {
 	fs.IntVar(&c.MaxRequestsInFlight, "max-requests-inflight", c.MaxRequestsInFlight, "maximum non-mutating requests in flight (0 is unlimited)")
 	fs.IntVar(&c.MaxMutatingRequestsInFlight, "max-mutating-requests-inflight", c.MaxMutatingRequestsInFlight, "maximum mutating requests in flight (0 is unlimited)")
 	cli.DurationVar(fs, &c.RequestTimeout, "request-timeout", c.RequestTimeout, "default timeout of non-long-running requests")
-	_ = cmd.RegisterFlagCompletionFunc("authorization-mode", cobra.FixedCompletions(localserver.AuthorizationModes, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("authorization-mode", cobra.FixedCompletions(localserver.SupportedAuthorizationModes(), cobra.ShellCompDirectiveNoFileComp))
 }

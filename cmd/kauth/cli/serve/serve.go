@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -121,6 +122,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if o.Config.Logger != nil {
 		klog.SetLogger(logr.FromSlogHandler(o.Config.Logger.Handler()))
 	}
+	warnIfExposed(o.IO, o.Config.Listen)
 	start := o.Clock()
 	srv, err := localserver.New(ctx, o.Config)
 	var cfgErr *localserver.ConfigError
@@ -173,4 +175,17 @@ func runCommand(ctx context.Context, o *serveOptions, kubeconfig string) error {
 		return &cli.ResultError{Code: ee.ExitCode()}
 	}
 	return err
+}
+
+// warnIfExposed says so when --listen reaches beyond this machine: the
+// server is a sandbox, with anonymous access on by default.
+func warnIfExposed(io *output.Streams, listen string) {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil || host == "localhost" {
+		return
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return
+	}
+	output.Warning(io, "--listen %s is reachable from other machines; kauth serve is a sandbox", listen)
 }

@@ -108,3 +108,20 @@ func TestRunServe(t *testing.T) {
 		t.Errorf("stdout %q lacks the kubeconfig path", out.String())
 	}
 }
+
+func TestWarnIfExposed(t *testing.T) {
+	t.Parallel()
+	for listen, want := range map[string]string{
+		"127.0.0.1:6443": "",
+		"[::1]:6443":     "",
+		"localhost:6443": "",
+		"0.0.0.0:6443":   "kauth: warning: --listen 0.0.0.0:6443 is reachable from other machines; kauth serve is a sandbox\n",
+		"10.0.0.5:6443":  "kauth: warning: --listen 10.0.0.5:6443 is reachable from other machines; kauth serve is a sandbox\n",
+	} {
+		streams, _, _, errOut := output.Test()
+		warnIfExposed(streams, listen)
+		if got := errOut.String(); got != want {
+			t.Errorf("warnIfExposed(%q) printed %q, want %q", listen, got, want)
+		}
+	}
+}
