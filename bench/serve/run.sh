@@ -8,6 +8,8 @@
 #     a baseline server (same token, AlwaysAllow instead of RBAC), with
 #     their ratio. (Anonymous requests make no baseline: like kube-apiserver,
 #     the server closes an anonymous HTTP/2 connection after each request.)
+#   - server CPU time per request (from /proc), which other load on the
+#     machine does not change, and the 2-core capacity it implies
 #   - resident memory after that load
 #
 # Usage: bench/serve/run.sh [REQUESTS] [CONCURRENCY]    (defaults 100000, 64)
@@ -51,9 +53,19 @@ mode=$1 token=$2 n=$3 c=$4 work=$5
 url=$(kubectl config view --raw -o jsonpath='{.clusters[0].cluster.server}')
 kubectl config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$work/ca-$mode.crt"
 echo "$mode: idle $(grep VmRSS /proc/$PPID/status)"
+# cpu: user+system clock ticks the kauth process has used so far.
+cpu() { awk '{print $14 + $15}' /proc/$PPID/stat; }
+hz=$(getconf CLK_TCK)
 for what in GET:/api/v1/namespaces/default/configmaps/bench LIST:/api/v1/namespaces/default/configmaps; do
+  before=$(cpu)
   printf '%s %s: ' "$mode" "${what%%:*}"
   "$work/loadgen" -url "$url${what#*:}" -ca "$work/ca-$mode.crt" -token "$token" -n "$n" -c "$c"
+  after=$(cpu)
+  # Server CPU per request does not depend on what else the machine runs;
+  # 2 cores / (CPU per request) is the server's capacity with the client
+  # on another machine.
+  awk -v m="$mode" -v w="${what%%:*}" -v t=$((after - before)) -v hz="$hz" -v n="$n" \
+    'BEGIN { us = t / hz / n * 1e6; printf "%s %s: server CPU %.1f us/request, 2-core capacity %.0f req/s\n", m, w, us, 2e6 / us }'
 done
 echo "$mode: after load $(grep VmRSS /proc/$PPID/status)"
 SH
