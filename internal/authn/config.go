@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -110,17 +111,22 @@ func ParseAuthenticationConfiguration(name string, data []byte) (*apiserver.Auth
 	if !ok {
 		return nil, fmt.Errorf("%s: expected kind AuthenticationConfiguration, got %T", name, obj)
 	}
-	if errs := validation.ValidateAuthenticationConfiguration(authenticationcel.NewDefaultCompiler(), c, nil); len(errs) > 0 {
+	if errs := validation.ValidateAuthenticationConfiguration(celCompiler(), c, nil); len(errs) > 0 {
 		return nil, fmt.Errorf("%s: %w", name, errs.ToAggregate())
 	}
 	return c, nil
 }
 
-func configCodecs() serializer.CodecFactory {
-	scheme := runtime.NewScheme()
-	install.Install(scheme)
-	return serializer.NewCodecFactory(scheme, serializer.EnableStrict)
-}
+// configCodecs and celCompiler are built once: both are immutable after
+// construction, and a CEL environment takes long to build.
+var (
+	configCodecs = sync.OnceValue(func() serializer.CodecFactory {
+		scheme := runtime.NewScheme()
+		install.Install(scheme)
+		return serializer.NewCodecFactory(scheme, serializer.EnableStrict)
+	})
+	celCompiler = sync.OnceValue(authenticationcel.NewDefaultCompiler)
+)
 
 // JWTOptions are the server-wide settings of the JWT authenticators.
 type JWTOptions struct {
@@ -153,7 +159,7 @@ func NewJWT(ctx context.Context, jwts []apiserver.JWTAuthenticator, opts JWTOpti
 	j := &JWT{}
 	var tokens []authenticator.Token
 	for i, c := range jwts {
-		o := oidc.Options{JWTAuthenticator: c, SupportedSigningAlgs: algs, DisallowedIssuers: opts.DisallowedIssuers}
+		o := oidc.Options{JWTAuthenticator: c, SupportedSigningAlgs: algs, DisallowedIssuers: opts.DisallowedIssuers, Compiler: celCompiler()}
 		if c.Issuer.CertificateAuthority != "" {
 			ca, err := dynamiccertificates.NewStaticCAContent("oidc-authenticator", []byte(c.Issuer.CertificateAuthority))
 			if err != nil {
