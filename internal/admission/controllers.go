@@ -190,8 +190,11 @@ func (q *quotaStatus) usage(rq *corev1.ResourceQuota, e quotav1.Evaluator, names
 	for _, n := range names {
 		total[n] = zeroFor(rq.Spec.Hard[n])
 	}
+	// The evaluators match against status.hard, which may not be set yet.
+	withHard := rq.DeepCopy()
+	withHard.Status.Hard = rq.Spec.Hard
 	for _, o := range objs {
-		ok, err := e.Matches(rq, o)
+		ok, err := e.Matches(withHard, o)
 		if err != nil || !ok {
 			continue
 		}

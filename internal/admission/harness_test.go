@@ -27,6 +27,13 @@ type harness struct {
 
 func newHarness(t *testing.T, names []string, objs ...runtime.Object) *harness {
 	t.Helper()
+	return newHarnessWith(t, names, nil, objs...)
+}
+
+// newHarnessWith calls before with the configuration before the
+// informers start (to register controllers on them).
+func newHarnessWith(t *testing.T, names []string, before func(Config), objs ...runtime.Object) *harness {
+	t.Helper()
 	client := fake.NewClientset(objs...)
 	f := informers.NewSharedInformerFactory(client, 0)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -35,6 +42,9 @@ func newHarness(t *testing.T, names []string, objs ...runtime.Object) *harness {
 	chain, err := New(cfg, names)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if before != nil {
+		before(cfg)
 	}
 	f.Start(ctx.Done())
 	f.WaitForCacheSync(ctx.Done())
