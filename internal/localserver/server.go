@@ -62,10 +62,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openStore(); err != nil {
 		return nil, err
 	}
-	if err := seedDefaults(ctx, s.store); err != nil {
-		return nil, err
-	}
-	if err := s.buildHandler(); err != nil {
+	// Seeding (decoding the bootstrap policy is most of the start-up time)
+	// and building the handler chain do not depend on each other.
+	seeded := make(chan error, 1)
+	go func() { seeded <- seedDefaults(ctx, s.store) }()
+	if err := errors.Join(s.buildHandler(), <-seeded); err != nil {
 		return nil, err
 	}
 	if err := s.seedSources(ctx); err != nil {
