@@ -102,7 +102,7 @@ func adminCert(t *testing.T, s *localserver.Server) tls.Certificate {
 func tlsConfig(s *localserver.Server, certs ...tls.Certificate) *tls.Config {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(s.CAPEM())
-	return &tls.Config{RootCAs: pool, Certificates: certs, MinVersion: tls.VersionTLS12}
+	return &tls.Config{RootCAs: pool, Certificates: certs, MinVersion: tls.VersionTLS12, ServerName: "127.0.0.1"}
 }
 
 // newClient makes an HTTP/2 client authenticating with token, or with the
