@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -156,6 +157,10 @@ func (c *client) request(ctx context.Context, method, path, body string, hdr ...
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if http.CanonicalHeaderKey(hdr[i]) == "Content-Type" {
+			req.Header.Set(hdr[i], hdr[i+1])
+			continue
+		}
 		req.Header.Add(hdr[i], hdr[i+1])
 	}
 	return c.hc.Do(req)
@@ -233,3 +238,9 @@ func cmPath(name string) string {
 	}
 	return fmt.Sprintf("/api/v1/namespaces/default/configmaps/%s", name)
 }
+
+func tlsDial(s *localserver.Server, addr string, certs ...tls.Certificate) (*tls.Conn, error) {
+	return tls.Dial("tcp", addr, tlsConfig(s, certs...))
+}
+
+func b64url(s string) string { return base64.URLEncoding.EncodeToString([]byte(s)) }
