@@ -50,6 +50,10 @@ func (f Flags) Validate() error {
 type BuildOptions struct {
 	// ServiceAccountIssuers may not be claimed by a JWT issuer.
 	ServiceAccountIssuers []string
+	// APIAudiences are the server's audiences (its --api-audiences, by
+	// default the service-account issuers): JWT issuers and the webhook
+	// are audience agnostic and answer for these.
+	APIAudiences authenticator.Audiences
 	// ClientCAs verify the CRL's signature.
 	ClientCAs []*x509.Certificate
 	// RetryBackoff of the token webhook; default kube-apiserver's.
@@ -87,7 +91,7 @@ func Build(ctx context.Context, f Flags, o BuildOptions) (*External, error) {
 		return nil, err
 	}
 	if len(jwts) > 0 {
-		j, err := NewJWT(ctx, jwts, JWTOptions{SigningAlgs: algs, DisallowedIssuers: o.ServiceAccountIssuers})
+		j, err := NewJWT(ctx, jwts, JWTOptions{SigningAlgs: algs, DisallowedIssuers: o.ServiceAccountIssuers, APIAudiences: o.APIAudiences})
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +103,7 @@ func Build(ctx context.Context, f Flags, o BuildOptions) (*External, error) {
 		bo.Name, bo.Logger = "authentication-token-webhook", o.Logger
 		br := NewBreaker(bo)
 		wh, err := NewTokenWebhook(TokenWebhookOptions{ConfigFile: f.TokenWebhookConfigFile, Version: f.TokenWebhookVersion,
-			CacheTTL: f.TokenWebhookCacheTTL, RetryBackoff: o.RetryBackoff, Breaker: br})
+			CacheTTL: f.TokenWebhookCacheTTL, RetryBackoff: o.RetryBackoff, Breaker: br, APIAudiences: o.APIAudiences})
 		if err != nil {
 			return nil, err
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"k8s.io/apiserver/pkg/apis/apiserver"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/group"
 	"k8s.io/apiserver/pkg/authentication/request/anonymous"
@@ -19,6 +18,8 @@ import (
 	"k8s.io/apiserver/pkg/authentication/token/tokenfile"
 	tokenunion "k8s.io/apiserver/pkg/authentication/token/union"
 	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/kauth/kauth/internal/authn"
 )
 
 // authenticators are the request authenticator of the handler chain and
@@ -54,7 +55,11 @@ func (p privilegedTokens) AuthenticateToken(_ context.Context, token string) (*a
 // x509 client certificates, then bearer tokens (the server's own, the
 // --token-auth-file, service-account JWTs, bootstrap tokens), with
 // system:authenticated added, and anonymous last when allowed.
-func buildAuthenticators(c *Config, p *PKI, own privilegedTokens, sa *saTokens, bootstrap authenticator.Token) (*authenticators, error) {
+//
+// The external identity authenticators (ext) come after the built-in token
+// authenticators as in kube-apiserver: JWT issuers, then the token webhook;
+// a --client-crl-file check stands in front of the x509 authenticator.
+func buildAuthenticators(c *Config, p *PKI, own privilegedTokens, sa *saTokens, bootstrap authenticator.Token, ext *authn.External) (*authenticators, error) {
 	tokens := []authenticator.Token{own}
 	if c.TokenAuthFile != "" {
 		tf, err := tokenfile.NewCSV(c.TokenAuthFile)
@@ -67,6 +72,7 @@ func buildAuthenticators(c *Config, p *PKI, own privilegedTokens, sa *saTokens, 
 	if c.EnableBootstrapTokenAuth {
 		tokens = append(tokens, bootstrap)
 	}
+	tokens = append(tokens, ext.Tokens...)
 	tokenAuth := tokenunion.New(tokens...)
 	if c.TokenSuccessCacheTTL > 0 {
 		// As kube-apiserver: cache successes briefly, never failures, and
@@ -77,7 +83,7 @@ func buildAuthenticators(c *Config, p *PKI, own privilegedTokens, sa *saTokens, 
 	opts.Roots = p.ClientCAs
 	opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	var req authenticator.Request = union.New(
-		x509request.New(opts, x509request.CommonNameUserConversion),
+		ext.WrapX509(x509request.New(opts, x509request.CommonNameUserConversion)),
 		bearertoken.New(tokenAuth),
 		// Browsers cannot set headers on websockets; kube-apiserver reads
 		// the token from the "base64url.bearer.authorization.k8s.io."
@@ -85,8 +91,12 @@ func buildAuthenticators(c *Config, p *PKI, own privilegedTokens, sa *saTokens, 
 		websocket.NewProtocolAuthenticator(tokenAuth),
 	)
 	req = group.NewAuthenticatedGroupAdder(req)
-	if c.AnonymousAuth {
-		req = union.NewFailOnError(req, anonymous.NewAuthenticator([]apiserver.AnonymousAuthCondition{}))
+	anon, err := ext.AnonymousConfig(c.AnonymousAuthSet, c.AnonymousAuth)
+	if err != nil {
+		return nil, configError(err)
+	}
+	if anon.Enabled {
+		req = union.NewFailOnError(req, anonymous.NewAuthenticator(anon.Conditions))
 	}
 	return &authenticators{request: req, token: tokenReviewAuthenticator(tokenAuth)}, nil
 }

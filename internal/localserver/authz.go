@@ -3,12 +3,10 @@ package localserver
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
-	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
-	authzunion "k8s.io/apiserver/pkg/authorization/union"
+	"k8s.io/apiserver/pkg/server/healthz"
 )
 
 // authz is the server's authorizer: kube-apiserver's union of the
@@ -26,31 +24,19 @@ func (a *authz) RulesFor(ctx context.Context, u user.Info, namespace string) ([]
 	return a.rules.RulesFor(ctx, u, namespace)
 }
 
-func buildAuthorizer(modes []string, rbacAuth *rbacKeeper) (*authz, error) {
-	named := []authzunion.NamedAuthorizer{{AuthorizerName: "privileged", Authorizer: authorizerfactory.NewPrivilegedGroups(user.SystemPrivilegedGroup)}}
-	var resolvers []authorizer.RuleResolver
-	for _, m := range modes {
-		switch m {
-		case ModeRBAC:
-			named = append(named, authzunion.NamedAuthorizer{AuthorizerName: ModeRBAC, Authorizer: rbacAuth})
-			resolvers = append(resolvers, rbacAuth)
-		case ModeAlwaysAllow:
-			a := authorizerfactory.NewAlwaysAllowAuthorizer()
-			named = append(named, authzunion.NamedAuthorizer{AuthorizerName: ModeAlwaysAllow, Authorizer: a})
-			resolvers = append(resolvers, a)
-		case ModeAlwaysDeny:
-			a := authorizerfactory.NewAlwaysDenyAuthorizer()
-			named = append(named, authzunion.NamedAuthorizer{AuthorizerName: ModeAlwaysDeny, Authorizer: a})
-			resolvers = append(resolvers, a)
-		default:
-			return nil, fmt.Errorf("--authorization-mode %q: unknown mode", m)
-		}
-	}
-	union, err := authzunion.New(named...)
+// buildAuthorizer builds kube-apiserver's authorizer: the privileged
+// group, then --authorization-mode (or --authorization-config) in order,
+// with ABAC and webhooks (internal/authzchain).
+func buildAuthorizer(c *Config, rbacAuth *rbacKeeper) (*authz, []healthz.HealthChecker, error) {
+	b, err := buildAuthorizationChain(c, rbacAuth)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &authz{Authorizer: union, rules: authzunion.NewRuleResolvers(resolvers...)}, nil
+	checks := make([]healthz.HealthChecker, 0, len(b.Breakers))
+	for _, br := range b.Breakers {
+		checks = append(checks, br)
+	}
+	return &authz{Authorizer: b.Authorizer, rules: b.RuleResolver}, checks, nil
 }
 
 // errNoIndex is returned, failing closed, if RBAC is asked before its first

@@ -9,6 +9,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/kauth/kauth/internal/authn"
+	"github.com/kauth/kauth/internal/authzchain"
 )
 
 // Authorization modes of --authorization-mode, as kube-apiserver names them.
@@ -16,12 +21,14 @@ const (
 	ModeRBAC        = "RBAC"
 	ModeAlwaysAllow = "AlwaysAllow"
 	ModeAlwaysDeny  = "AlwaysDeny"
+	ModeWebhook     = "Webhook"
+	ModeABAC        = "ABAC"
 )
 
 // SupportedAuthorizationModes lists the modes the server supports, for help
 // and errors.
 func SupportedAuthorizationModes() []string {
-	return []string{ModeRBAC, ModeAlwaysAllow, ModeAlwaysDeny}
+	return []string{ModeRBAC, ModeAlwaysAllow, ModeAlwaysDeny, ModeWebhook, ModeABAC}
 }
 
 // DefaultServiceAccountIssuer is the issuer used when --service-account-issuer
@@ -61,6 +68,24 @@ type Config struct {
 	// TokenSuccessCacheTTL caches successful token authentications, as
 	// kube-apiserver does (10s); zero disables the cache.
 	TokenSuccessCacheTTL time.Duration `json:"-"`
+
+	// External identity: the --oidc-* flags, --authentication-config,
+	// the token webhook and --client-crl-file.
+	ExternalAuthn authn.Flags `json:"externalAuthn"`
+	// AnonymousAuthSet is true when --anonymous-auth was given; it then
+	// may not be combined with an anonymous section in
+	// --authentication-config.
+	AnonymousAuthSet bool `json:"-"`
+	// AuthorizationConfigFile is --authorization-config; it replaces
+	// --authorization-mode.
+	AuthorizationConfigFile string `json:"authorizationConfig,omitempty"`
+	// AuthorizationWebhook are the --authorization-webhook-* flags.
+	AuthorizationWebhook authzchain.WebhookFlags `json:"-"`
+	// AuthorizationPolicyFile is --authorization-policy-file (ABAC).
+	AuthorizationPolicyFile string `json:"authorizationPolicyFile,omitempty"`
+	// WebhookRetryBackoff is the retry backoff of the authentication and
+	// authorization webhooks; nil is kube-apiserver's.
+	WebhookRetryBackoff *wait.Backoff `json:"-"`
 
 	// Logger receives the server's diagnostics; nil discards them.
 	Logger *slog.Logger `json:"-"`
@@ -102,6 +127,12 @@ func Default() Config {
 		MaxMutatingRequestsInFlight: 200,
 		RequestTimeout:              60 * time.Second,
 		TokenSuccessCacheTTL:        10 * time.Second,
+		ExternalAuthn: authn.Flags{
+			OIDC:                 authn.OIDCFlags{UsernameClaim: "sub", SigningAlgs: []string{"RS256"}},
+			TokenWebhookVersion:  "v1",
+			TokenWebhookCacheTTL: authn.DefaultWebhookCacheTTL,
+		},
+		AuthorizationWebhook: authzchain.WebhookFlags{Version: "v1", AuthorizedTTL: authzchain.DefaultAuthorizedTTL, UnauthorizedTTL: authzchain.DefaultUnauthorizedTTL},
 	}
 }
 
@@ -112,7 +143,13 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("--listen %q: expected host:port: %w", c.Listen, err))
 	}
-	if len(c.AuthorizationModes) == 0 {
+	if c.AuthorizationConfigFile != "" && len(c.AuthorizationModes) > 0 {
+		errs = append(errs, errors.New("--authorization-config and --authorization-mode are mutually exclusive"))
+	}
+	if err := c.ExternalAuthn.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(c.AuthorizationModes) == 0 && c.AuthorizationConfigFile == "" {
 		errs = append(errs, fmt.Errorf("--authorization-mode: at least one mode is required (one of %s)", strings.Join(SupportedAuthorizationModes(), ", ")))
 	}
 	seen := map[string]bool{}

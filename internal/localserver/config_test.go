@@ -35,12 +35,12 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{name: "defaults"},
 		{name: "modes in order", mutate: func(c *Config) { c.AuthorizationModes = []string{ModeAlwaysDeny, ModeRBAC} }},
-		{name: "unknown mode", mutate: func(c *Config) { c.AuthorizationModes = []string{"ABAC"} },
-			want: []string{`--authorization-mode "ABAC": must be one of RBAC, AlwaysAllow, AlwaysDeny`}},
+		{name: "unknown mode", mutate: func(c *Config) { c.AuthorizationModes = []string{"Node"} },
+			want: []string{`--authorization-mode "Node": must be one of RBAC, AlwaysAllow, AlwaysDeny, Webhook, ABAC`}},
 		{name: "repeated mode", mutate: func(c *Config) { c.AuthorizationModes = []string{ModeRBAC, ModeRBAC} },
 			want: []string{`--authorization-mode "RBAC": specified more than once`}},
 		{name: "no mode", mutate: func(c *Config) { c.AuthorizationModes = nil },
-			want: []string{"--authorization-mode: at least one mode is required (one of RBAC, AlwaysAllow, AlwaysDeny)"}},
+			want: []string{"--authorization-mode: at least one mode is required (one of RBAC, AlwaysAllow, AlwaysDeny, Webhook, ABAC)"}},
 		{name: "listen without port", mutate: func(c *Config) { c.Listen = "localhost" },
 			want: []string{`--listen "localhost": expected host:port: address localhost: missing port in address`}},
 		{name: "negative limits and timeout", mutate: func(c *Config) {

@@ -37,7 +37,7 @@ func (s *Server) healthHandler() http.Handler {
 	})
 	healthz.InstallHandler(mux, ping, rbacIndex)
 	healthz.InstallLivezHandler(mux, ping)
-	healthz.InstallReadyzHandler(mux, ping, started, rbacIndex)
+	healthz.InstallReadyzHandler(mux, append([]healthz.HealthChecker{ping, started, rbacIndex}, s.breakers...)...)
 	return mux
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/server/healthz"
 	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/kauth/kauth/internal/localserver/api"
@@ -41,6 +42,8 @@ type Server struct {
 	loopback   string
 	ready      chan struct{}
 	stopping   chan struct{}
+	// breakers are the /readyz checks of the webhooks' circuit breakers.
+	breakers []healthz.HealthChecker
 }
 
 // New prepares a server: it listens (so a ":0" port is known), loads or
@@ -66,7 +69,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	// and building the handler chain do not depend on each other.
 	seeded := make(chan error, 1)
 	go func() { seeded <- seedDefaults(ctx, s.store) }()
-	if err := errors.Join(s.buildHandler(), <-seeded); err != nil {
+	if err := errors.Join(s.buildHandler(ctx), <-seeded); err != nil {
 		return nil, err
 	}
 	if err := s.seedSources(ctx); err != nil {
@@ -130,7 +133,7 @@ func (s *Server) openStore() error {
 
 // buildHandler wires authentication, authorization, audit, the REST layer
 // and health behind the handler chain.
-func (s *Server) buildHandler() error {
+func (s *Server) buildHandler(ctx context.Context) error {
 	c := &s.cfg
 	getter := storeGetter{s.store}
 	sa, err := newSATokens(c, s.pki, getter)
@@ -144,15 +147,20 @@ func (s *Server) buildHandler() error {
 	if s.pki.AdminToken != "" {
 		own = append(own, privilegedToken{token: s.pki.AdminToken, user: &user.DefaultInfo{Name: AdminUser, Groups: []string{AdminGroup}}})
 	}
-	authn, err := buildAuthenticators(c, s.pki, own, sa, &bootstrapTokens{secrets: getter, now: c.now})
+	ext, err := buildExternal(ctx, c, s.pki)
+	if err != nil {
+		return err
+	}
+	authn, err := buildAuthenticators(c, s.pki, own, sa, &bootstrapTokens{secrets: getter, now: c.now}, ext)
 	if err != nil {
 		return err
 	}
 	s.keeper = newRBACKeeper(s.store, c.logger())
-	authz, err := buildAuthorizer(c.AuthorizationModes, s.keeper)
+	authz, authzChecks, err := buildAuthorizer(c, s.keeper)
 	if err != nil {
 		return err
 	}
+	s.breakers = append(ext.Checks(), authzChecks...)
 	if s.audit, err = buildAudit(c); err != nil {
 		return err
 	}

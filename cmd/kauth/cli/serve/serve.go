@@ -94,6 +94,10 @@ func (o *serveOptions) complete(f *cli.Factory, cmd *cobra.Command, args []strin
 		}
 		o.Command = args
 	}
+	o.Config.AnonymousAuthSet = cmd.Flags().Changed("anonymous-auth")
+	if o.Config.AuthorizationConfigFile != "" && !cmd.Flags().Changed("authorization-mode") {
+		o.Config.AuthorizationModes = nil // --authorization-config replaces the default mode
+	}
 	o.Config.Logger = f.Logger()
 	o.Config.Stdin = f.IO.In
 	o.Config.AuditOut = f.IO.Out

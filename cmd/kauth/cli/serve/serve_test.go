@@ -41,14 +41,38 @@ func TestNewServeCmd(t *testing.T) {
 				c.Listen, c.DataDir, c.KubeconfigOut, c.Seed = "0.0.0.0:7443", "d", "kc", []string{"a/", "b.yaml"}
 				c.ClientCAFile, c.TokenAuthFile, c.EnableBootstrapTokenAuth = "ca.crt", "t.csv", true
 				c.ServiceAccountKeyFiles, c.ServiceAccountSigningKeyFile = []string{"1.pub", "2.pub"}, "sa.key"
-				c.ServiceAccountIssuers, c.AnonymousAuth = []string{"https://a", "https://b"}, false
+				c.ServiceAccountIssuers, c.AnonymousAuth, c.AnonymousAuthSet = []string{"https://a", "https://b"}, false, true
 				c.AuthorizationModes, c.AuditLogPath, c.AuditPolicyFile = []string{"AlwaysDeny", "RBAC"}, "-", "p.yaml"
 				c.MaxRequestsInFlight, c.MaxMutatingRequestsInFlight, c.RequestTimeout, c.Force = 10, 5, 2*time.Minute, true
 			},
 		},
+		{
+			name: "external identity flags",
+			args: []string{
+				"--oidc-issuer-url", "https://idp", "--oidc-client-id", "kauth", "--oidc-ca-file", "idp.crt", "--oidc-username-claim", "email",
+				"--oidc-username-prefix", "-", "--oidc-groups-claim", "groups", "--oidc-groups-prefix", "oidc:", "--oidc-required-claim", "hd=example.com,x",
+				"--authentication-token-webhook-config-file", "authn.kubeconfig", "--authentication-token-webhook-cache-ttl", "30s", "--client-crl-file", "ca.crl",
+				"--authorization-mode", "RBAC,ABAC,Webhook", "--authorization-policy-file", "abac.jsonl", "--authorization-webhook-config-file", "authz.kubeconfig",
+				"--authorization-webhook-cache-authorized-ttl", "1m", "--authorization-webhook-cache-unauthorized-ttl", "0s",
+			},
+			wantConfig: func(c *localserver.Config) {
+				c.ExternalAuthn.OIDC.IssuerURL, c.ExternalAuthn.OIDC.ClientID, c.ExternalAuthn.OIDC.CAFile = "https://idp", "kauth", "idp.crt"
+				c.ExternalAuthn.OIDC.UsernameClaim, c.ExternalAuthn.OIDC.UsernamePrefix = "email", "-"
+				c.ExternalAuthn.OIDC.GroupsClaim, c.ExternalAuthn.OIDC.GroupsPrefix = "groups", "oidc:"
+				c.ExternalAuthn.OIDC.RequiredClaims = map[string]string{"hd": "example.com,x"}
+				c.ExternalAuthn.TokenWebhookConfigFile, c.ExternalAuthn.TokenWebhookCacheTTL, c.ExternalAuthn.ClientCRLFile = "authn.kubeconfig", 30*time.Second, "ca.crl"
+				c.AuthorizationModes, c.AuthorizationPolicyFile = []string{"RBAC", "ABAC", "Webhook"}, "abac.jsonl"
+				c.AuthorizationWebhook.ConfigFile, c.AuthorizationWebhook.AuthorizedTTL, c.AuthorizationWebhook.UnauthorizedTTL = "authz.kubeconfig", time.Minute, 0
+			},
+		},
+		{name: "authorization config replaces the default mode", args: []string{"--authorization-config", "authz.yaml"}, wantConfig: func(c *localserver.Config) {
+			c.AuthorizationConfigFile, c.AuthorizationModes = "authz.yaml", nil
+		}},
+		{name: "authorization config and mode", args: []string{"--authorization-config", "authz.yaml", "--authorization-mode", "RBAC"}, wantErr: "--authorization-config and --authorization-mode are mutually exclusive"},
+		{name: "authentication config and oidc", args: []string{"--authentication-config", "a.yaml", "--oidc-issuer-url", "https://idp"}, wantErr: "--authentication-config and --oidc-* flags are mutually exclusive"},
 		{name: "command after --", args: []string{"--listen", "127.0.0.1:0", "--", "kubectl", "get", "pods"}, wantConfig: func(c *localserver.Config) { c.Listen = "127.0.0.1:0" }, wantCommand: []string{"kubectl", "get", "pods"}},
 		{name: "argument without --", args: []string{"kubectl"}, wantErr: `unexpected argument "kubectl": put a command to run after "--"`},
-		{name: "bad mode", args: []string{"--authorization-mode", "Node"}, wantErr: `--authorization-mode "Node": must be one of RBAC, AlwaysAllow, AlwaysDeny`},
+		{name: "bad mode", args: []string{"--authorization-mode", "Node"}, wantErr: `--authorization-mode "Node": must be one of RBAC, AlwaysAllow, AlwaysDeny, Webhook, ABAC`},
 		{name: "bad duration", args: []string{"--request-timeout", "soon"}, wantErr: `invalid argument "soon" for "--request-timeout" flag: "soon" is not a duration (examples: 90m, 12h, 30d, 1y)`},
 	}
 	for _, tc := range tests {
