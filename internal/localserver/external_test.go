@@ -1,6 +1,7 @@
 package localserver
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
@@ -19,7 +20,9 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kauth/kauth/internal/authn/oidctest"
+	"github.com/kauth/kauth/internal/authwebhook"
 	"github.com/kauth/kauth/internal/certs"
+	"github.com/kauth/kauth/internal/rbac"
 )
 
 // TestOIDCWithKubectl: the real kubectl with an ID token from a small
@@ -226,5 +229,150 @@ func TestABACModeWithKubectl(t *testing.T) {
 	got := []string{answer("list", "pods", "-n", "team-a"), answer("delete", "pods", "-n", "team-a"), answer("list", "pods", "-n", "team-b")}
 	if diff := cmp.Diff([]string{"yes", "no", "no"}, got); diff != "" {
 		t.Errorf("can-i mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestServeWithKauthWebhook: kauth serve authenticates and authorizes
+// through "kauth webhook serve" (the other half of issue 8), with the
+// files "kauth webhook config" writes, and the real kubectl as the user.
+func TestServeWithKauthWebhook(t *testing.T) {
+	t.Parallel()
+	needKubectl(t)
+	dir := t.TempDir()
+	now := time.Now()
+	if _, err := certs.InitCA(certs.InitCARequest{CommonName: "webhook CA", Expiry: time.Hour, Now: now}, dir, false); err != nil {
+		t.Fatal(err)
+	}
+	ca, err := certs.LoadCA(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, err := certs.Issue(ca, certs.IssueRequest{User: "kauth-webhook", Usage: "server", Hosts: []string{"127.0.0.1"}, Expiry: time.Hour, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"webhook.crt": string(is.CertPEM), "webhook.key": string(is.KeyPEM),
+		"tokens.csv": "dana-token,dana,4,\"dev\"\n",
+		"rbac.yaml": `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: pod-reader}
+rules: [{apiGroups: [""], resources: ["pods"], verbs: ["get", "list"]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: dev, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-reader}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: dev}]
+`,
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wh, err := authwebhook.New(context.Background(), authwebhook.Config{
+		Listen: "127.0.0.1:0", CertFile: filepath.Join(dir, "webhook.crt"), KeyFile: filepath.Join(dir, "webhook.key"),
+		TokenAuthFile: filepath.Join(dir, "tokens.csv"), Policy: rbac.Sources{From: []string{filepath.Join(dir, "rbac.yaml")}},
+		Options: authwebhook.Options{TokenTTL: time.Minute, AuthorizedTTL: time.Minute, UnauthorizedTTL: time.Second},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- wh.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	kcs, err := authwebhook.WriteKubeconfigs(authwebhook.KubeconfigRequest{URL: wh.URL(), CAFile: filepath.Join(dir, certs.CACertFile), Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, func(c *Config) {
+		c.ExternalAuthn.TokenWebhookConfigFile = kcs[0].Path
+		c.AuthorizationModes = []string{ModeRBAC, ModeWebhook}
+		c.AuthorizationWebhook.ConfigFile = kcs[1].Path
+	})
+	kc := userKubeconfig(t, s, "dana-token", nil, nil)
+	got := kubectlWhoami(t, kc)
+	if diff := cmp.Diff(whoami{Username: "dana", Groups: []string{"dev", "system:authenticated"}}, got, ignoreCredentialID()); diff != "" {
+		t.Errorf("kubectl auth whoami mismatch (-want +got):\n%s", diff)
+	}
+	answer := func(args ...string) string {
+		out, _, _ := kubectl(t, kc, append([]string{"auth", "can-i"}, args...)...)
+		return strings.Fields(out + " ?")[0]
+	}
+	if diff := cmp.Diff([]string{"yes", "no"}, []string{answer("list", "pods", "-n", "team-a"), answer("delete", "pods", "-n", "team-a")}); diff != "" {
+		t.Errorf("can-i through the webhook mismatch (-want +got):\n%s", diff)
+	}
+	if st := wh.Handler.Stats(); st.TokenReviews == 0 || st.AccessReviews == 0 {
+		t.Errorf("webhook stats = %+v, want reviews of both kinds", st)
+	}
+}
+
+// TestAuthenticationConfigWithKubectl: --authentication-config with CEL
+// claim mappings and validation rules, and its anonymous section (only
+// /readyz is open to anonymous requests).
+func TestAuthenticationConfigWithKubectl(t *testing.T) {
+	t.Parallel()
+	needKubectl(t)
+	iss, err := oidctest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = iss.Close() })
+	var ca strings.Builder
+	for _, l := range strings.SplitAfter(string(iss.CAPEM), "\n") {
+		if l != "" {
+			ca.WriteString("      " + l)
+		}
+	}
+	cfg := `apiVersion: apiserver.config.k8s.io/v1
+kind: AuthenticationConfiguration
+jwt:
+- issuer:
+    url: ` + iss.URL + `
+    audiences: [kauth, other]
+    audienceMatchPolicy: MatchAny
+    certificateAuthority: |
+` + ca.String() + `  claimValidationRules:
+  - expression: 'claims.hd == "example.com"'
+    message: hosted domain must be example.com
+  claimMappings:
+    username:
+      expression: '"idp:" + claims.preferred_username'
+    groups:
+      expression: 'claims.roles.split(",").map(r, "role:" + r)'
+anonymous:
+  enabled: true
+  conditions:
+  - path: /readyz
+`
+	file := filepath.Join(t.TempDir(), "authn.yaml")
+	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, func(c *Config) { c.ExternalAuthn.AuthenticationConfigFile = file })
+	now := time.Now()
+	tok, err := iss.Sign(oidctest.Claims{"sub": "1", "aud": "kauth", "preferred_username": "erin", "roles": "admin,dev", "hd": "example.com"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := kubectlWhoami(t, userKubeconfig(t, s, tok, nil, nil))
+	want := whoami{Username: "idp:erin", Groups: []string{"role:admin", "role:dev", "system:authenticated"}}
+	if diff := cmp.Diff(want, got, ignoreCredentialID()); diff != "" {
+		t.Errorf("kubectl auth whoami mismatch (-want +got):\n%s", diff)
+	}
+	bad, err := iss.Sign(oidctest.Claims{"sub": "1", "aud": "kauth", "preferred_username": "erin", "roles": "admin", "hd": "evil.com"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, err := kubectl(t, userKubeconfig(t, s, bad, nil, nil), "auth", "whoami"); err == nil || !strings.Contains(errOut, "Unauthorized") {
+		t.Errorf("token failing the claim validation rule: %v %s, want Unauthorized", err, errOut)
+	}
+	if code, _ := call(t, s, "GET", "/readyz", "", nil); code != 200 {
+		t.Errorf("anonymous /readyz = %d, want 200", code)
+	}
+	if code, _ := call(t, s, "GET", "/version", "", nil); code != 401 {
+		t.Errorf("anonymous /version = %d, want 401 (anonymous only for /readyz)", code)
 	}
 }
