@@ -42,9 +42,10 @@ func newServeCmd(f *cli.Factory, runF func(context.Context, *serveOptions) error
 		Short: "Run a local Kubernetes API server for testing identities and RBAC with kubectl",
 		Long: `Run an in-process Kubernetes API server with kube-apiserver's request path:
 authentication (client certificates, static tokens, bootstrap tokens,
-service-account tokens, anonymous), audit, impersonation, authorization
-(system:masters, then RBAC, AlwaysAllow or AlwaysDeny) and storage, in
-memory or in a bbolt file with --data-dir.
+service-account tokens, OIDC, a token webhook, anonymous), audit,
+impersonation, authorization (system:masters, then RBAC, ABAC, Webhook,
+AlwaysAllow or AlwaysDeny, or an --authorization-config chain) and
+storage, in memory or in a bbolt file with --data-dir.
 
 With no flags it makes a CA, a serving certificate for 127.0.0.1 and
 localhost, a service-account signing key and an admin client certificate
