@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
@@ -55,10 +56,9 @@ func add(list *[]string, v string) {
 	}
 }
 
-func newVocab(rules []rbac.RuleRef) *vocab {
+func newVocab(rules []rbacv1.PolicyRule) *vocab {
 	v := &vocab{verbs: []string{anyVerb}, groups: []string{anyGroup}, resources: []string{anyResource}, subs: []string{""}, names: []string{anyName}, paths: []string{anyPath}}
-	for _, ref := range rules {
-		r := ref.Rule
+	for _, r := range rules {
 		for _, x := range r.Verbs {
 			if x != "*" {
 				add(&v.verbs, x)
@@ -94,12 +94,10 @@ func newVocab(rules []rbac.RuleRef) *vocab {
 	return v
 }
 
-// atoms enumerates every request some rule of either side could allow:
-// each rule's own values, a wildcard standing for the whole vocabulary.
-// Requests no rule could allow are denied on both sides.
-func atoms(old, new []rbac.RuleRef) []atom {
-	all := append(slices.Clone(old), new...)
-	v := newVocab(all)
+// atoms enumerates every request one of the rules could allow: each
+// rule's own values, a wildcard standing for the whole vocabulary.
+func atoms(rules []rbacv1.PolicyRule) []atom {
+	v := newVocab(rules)
 	seen := map[atom]bool{}
 	var out []atom
 	emit := func(a atom) {
@@ -108,14 +106,7 @@ func atoms(old, new []rbac.RuleRef) []atom {
 			out = append(out, a)
 		}
 	}
-	done := map[string]bool{}
-	for _, ref := range all {
-		r := ref.Rule
-		if k := ruleString(r); done[k] {
-			continue
-		} else {
-			done[k] = true
-		}
+	for _, r := range rules {
 		verbs := expand(r.Verbs, v.verbs)
 		if len(r.NonResourceURLs) > 0 {
 			for _, verb := range verbs {
@@ -125,9 +116,13 @@ func atoms(old, new []rbac.RuleRef) []atom {
 			}
 			continue
 		}
+		// A rule without resourceNames treats every name alike, and a
+		// named rule emits its own names, so unnamed rules need only the
+		// fresh name: a name flips only if a rule naming it changed, or if
+		// the fresh name flips too.
 		names := r.ResourceNames
 		if len(names) == 0 {
-			names = v.names
+			names = []string{anyName}
 		}
 		for _, pair := range resourcePairs(r.Resources, v) {
 			for _, g := range expand(r.APIGroups, v.groups) {

@@ -67,8 +67,18 @@ func (r *Result) Escalations() int {
 func Diff(old, new *rbac.Index) *Result {
 	d := &differ{old: old, new: new, risks: rbaclint.Risks()}
 	res := &Result{Changes: []Change{}, Objects: diffObjects(old.Policy(), new.Policy())}
+	dirty := dirtyScopes(old.Policy(), new.Policy())
 	for _, s := range subjectsOf(old.Policy(), new.Policy()) {
-		res.Changes = append(res.Changes, d.subject(s)...)
+		scopes := s.scopes[:0]
+		for _, ns := range s.scopes {
+			if dirty[s.s][ns] {
+				scopes = append(scopes, ns)
+			}
+		}
+		if len(scopes) > 0 {
+			s.scopes = scopes
+			res.Changes = append(res.Changes, d.subject(s)...)
+		}
 	}
 	sortChanges(res.Changes)
 	return res
@@ -136,12 +146,21 @@ func (d *differ) subject(sc scoped) []Change {
 	for _, ns := range sc.scopes {
 		oldRefs, _ := d.old.Rules(u, ns)
 		newRefs, _ := d.new.Rules(u, ns)
-		if sameRules(oldRefs, newRefs) {
+		if ns != "" {
+			// Where the namespace's own rules are the same on both sides, a
+			// flip there is a flip of the cluster-wide rules, already
+			// reported; where they differ, a value they do not name decides
+			// like the fresh value (a cluster rule that allows a fresh value
+			// allows every value), so their values suffice.
+			oldRefs, newRefs = roleBindingRules(oldRefs), roleBindingRules(newRefs)
+		}
+		changed := changedRules(oldRefs, newRefs)
+		if len(changed) == 0 {
 			continue
 		}
 		here := map[flip]bool{}
 		var flips []flip
-		for _, a := range atoms(oldRefs, newRefs) {
+		for _, a := range atoms(changed) {
 			if ns != "" && clusterScoped(a) {
 				continue // a RoleBinding cannot grant a cluster-scoped request
 			}
@@ -174,18 +193,34 @@ func (d *differ) allowed(idx *rbac.Index, req authorizer.AttributesRecord) bool 
 	return dec == authorizer.DecisionAllow
 }
 
-// sameRules tells whether two rule lists allow the same requests because
-// they hold the same rules (order and repetition aside).
-func sameRules(a, b []rbac.RuleRef) bool {
-	key := func(refs []rbac.RuleRef) []string {
-		out := make([]string, len(refs))
-		for i, r := range refs {
-			out[i] = ruleString(r.Rule)
+// changedRules returns the rules one side holds and the other does not.
+// Only they can flip a decision: a request matched by the same rules on
+// both sides is decided the same. Their values also suffice to enumerate
+// requests: a value they do not name decides like a fresh one (a shared
+// rule that allows a fresh value allows every value).
+func changedRules(a, b []rbac.RuleRef) []rbacv1.PolicyRule {
+	set := func(refs []rbac.RuleRef) map[string]rbacv1.PolicyRule {
+		m := make(map[string]rbacv1.PolicyRule, len(refs))
+		for _, r := range refs {
+			m[ruleString(r.Rule)] = r.Rule
 		}
-		slices.Sort(out)
-		return slices.Compact(out)
+		return m
 	}
-	return slices.Equal(key(a), key(b))
+	sa, sb := set(a), set(b)
+	var out []rbacv1.PolicyRule
+	for _, m := range [2][2]map[string]rbacv1.PolicyRule{{sa, sb}, {sb, sa}} {
+		keys := make([]string, 0, len(m[0]))
+		for k := range m[0] {
+			if _, ok := m[1][k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			out = append(out, m[0][k])
+		}
+	}
+	return out
 }
 
 func ruleString(r rbacv1.PolicyRule) string {
@@ -210,38 +245,52 @@ func sortChanges(cs []Change) {
 // subsumed tells whether set holds a flip of the same direction that is
 // more general than f (or, with self, equal to it).
 func subsumed(f flip, set map[flip]bool, self bool) bool {
-	for _, g := range generalizations(f.a) {
-		if (self || g != f.a) && set[flip{a: g, granted: f.granted}] {
-			return true
-		}
+	if len(set) == 0 {
+		return false
 	}
-	return false
+	found := false
+	generalize(f.a, func(g atom) bool {
+		found = (self || g != f.a) && set[flip{a: g, granted: f.granted}]
+		return found
+	})
+	return found
 }
 
-// generalizations lists a and every atom whose line covers a: a fresh
-// value in place of any of its values (a fresh resource without
-// subresource stands for every resource and subresource), and for paths
-// every prefix wildcard.
-func generalizations(a atom) []atom {
-	var out []atom
-	verbs := []string{a.verb, anyVerb}
-	if a.nonResource {
-		for _, v := range verbs {
-			out = append(out, atom{nonResource: true, verb: v, path: a.path}, atom{nonResource: true, verb: v, path: anyPath})
-			for i := range len(a.path) + 1 {
-				out = append(out, atom{nonResource: true, verb: v, path: a.path[:i] + anyPath})
+// generalize calls fn with a and every atom whose line covers a, until fn
+// returns true: a fresh value in place of any of its values (a fresh
+// resource without subresource stands for every resource and
+// subresource), and for paths every prefix wildcard.
+func generalize(a atom, fn func(atom) bool) {
+	for _, v := range [2]string{a.verb, anyVerb} {
+		if a.nonResource {
+			if fn(atom{nonResource: true, verb: v, path: a.path}) || fn(atom{nonResource: true, verb: v, path: anyPath}) {
+				return
 			}
-		}
-		return out
-	}
-	pairs := [][2]string{{a.resource, a.sub}, {anyResource, a.sub}, {anyResource, ""}}
-	for _, v := range verbs {
-		for _, g := range []string{a.group, anyGroup} {
-			for _, p := range pairs {
-				for _, n := range []string{a.name, anyName} {
-					out = append(out, atom{verb: v, group: g, resource: p[0], sub: p[1], name: n})
+			for i := range len(a.path) + 1 {
+				if fn(atom{nonResource: true, verb: v, path: a.path[:i] + anyPath}) {
+					return
 				}
 			}
+			continue
+		}
+		for _, g := range [2]string{a.group, anyGroup} {
+			for _, p := range [3][2]string{{a.resource, a.sub}, {anyResource, a.sub}, {anyResource, ""}} {
+				for _, n := range [2]string{a.name, anyName} {
+					if fn(atom{verb: v, group: g, resource: p[0], sub: p[1], name: n}) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+// roleBindingRules keeps, in place, the rules granted by RoleBindings.
+func roleBindingRules(refs []rbac.RuleRef) []rbac.RuleRef {
+	out := refs[:0]
+	for _, r := range refs {
+		if r.Binding.Kind == rbac.KindRoleBinding {
+			out = append(out, r)
 		}
 	}
 	return out
