@@ -219,10 +219,14 @@ func (s *Server) Run(ctx context.Context) error {
 	go s.keeper.run(ctx, rv)
 	s.defaults.run(ctx, rv)
 	s.http = &http.Server{
-		Handler:           s.handler,
-		TLSConfig:         s.tlsConfig(),
-		ReadHeaderTimeout: 30 * time.Second,
-		MaxHeaderBytes:    1 << 20,
+		Handler:        s.handler,
+		TLSConfig:      s.tlsConfig(),
+		MaxHeaderBytes: 1 << 20,
+		// kube-apiserver's values (SecureServingInfo.Serve): idle
+		// keep-alive connections, HTTP/1.1 and HTTP/2, are closed after
+		// 90 s, and a request header must arrive within 32 s.
+		IdleTimeout:       90 * time.Second,
+		ReadHeaderTimeout: 32 * time.Second,
 		ErrorLog:          nil,
 	}
 	errc := make(chan error, 1)
