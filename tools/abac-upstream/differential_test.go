@@ -2,11 +2,13 @@ package abacupstream
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/kubernetes/pkg/auth/authorizer/abac"
@@ -139,8 +141,8 @@ func compare(t *testing.T, name string, up abac.PolicyList, ours authzchain.ABAC
 		for _, ns := range []string{"", "ns1", "projectCaribou", "kube-system"} {
 			ures, unon, _, _ := up.RulesFor(ctx, u, ns)
 			ores, onon, _, _ := ours.RulesFor(ctx, u, ns)
-			if len(ures) != len(ores) || len(unon) != len(onon) {
-				t.Errorf("%s: RulesFor(%s, %q): upstream %d+%d rules, kauth %d+%d", name, uname(u), ns, len(ures), len(unon), len(ores), len(onon))
+			if diff := cmp.Diff(rulesText(ures, unon), rulesText(ores, onon)); diff != "" {
+				t.Errorf("%s: RulesFor(%s, %q) mismatch (-upstream +kauth):\n%s", name, uname(u), ns, diff)
 			}
 		}
 	}
@@ -179,4 +181,15 @@ func FuzzAgree(f *testing.F) {
 			}
 		}
 	})
+}
+
+func rulesText(res []authorizer.ResourceRuleInfo, nonRes []authorizer.NonResourceRuleInfo) []string {
+	var out []string
+	for _, r := range res {
+		out = append(out, fmt.Sprintf("res %v %v %v %v", r.GetVerbs(), r.GetAPIGroups(), r.GetResources(), r.GetResourceNames()))
+	}
+	for _, r := range nonRes {
+		out = append(out, fmt.Sprintf("nonres %v %v", r.GetVerbs(), r.GetNonResourceURLs()))
+	}
+	return out
 }

@@ -3,6 +3,7 @@ module github.com/kauth/kauth/tools/abac-upstream
 go 1.26.8
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/kauth/kauth v0.0.0-00010101000000-000000000000
 	k8s.io/apiserver v0.37.2
 	k8s.io/kubernetes v1.37.2
