@@ -3,7 +3,9 @@ package localserver
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strings"
 
 	auditinternal "k8s.io/apiserver/pkg/apis/audit"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
@@ -64,9 +66,36 @@ type redactingSink struct{ next audit.Sink }
 func (r redactingSink) ProcessEvents(events ...*auditinternal.Event) bool {
 	out := make([]*auditinternal.Event, len(events))
 	for i, ev := range events {
-		out[i] = redact(ev)
+		out[i] = redact(redactURI(ev))
 	}
 	return r.next.ProcessEvents(out...)
+}
+
+// redactURI hides the value of an access_token query parameter in the
+// event's requestURI. Such a token never authenticates (bearer tokens are
+// read from the Authorization header only), but kube-apiserver would still
+// write it verbatim into the audit log; kauth does not keep a credential a
+// client misplaced.
+func redactURI(ev *auditinternal.Event) *auditinternal.Event {
+	path, query, ok := strings.Cut(ev.RequestURI, "?")
+	if !ok {
+		return ev
+	}
+	params := strings.Split(query, "&")
+	changed := false
+	for i, p := range params {
+		k, _, _ := strings.Cut(p, "=")
+		if key, err := url.QueryUnescape(k); err == nil && strings.EqualFold(key, "access_token") {
+			params[i] = k + "=REDACTED"
+			changed = true
+		}
+	}
+	if !changed {
+		return ev
+	}
+	cp := *ev
+	cp.RequestURI = path + "?" + strings.Join(params, "&")
+	return &cp
 }
 
 func redact(ev *auditinternal.Event) *auditinternal.Event {
