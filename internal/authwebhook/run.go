@@ -12,7 +12,9 @@ import (
 	"os"
 	"time"
 
+	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/token/tokenfile"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 
 	"github.com/kauth/kauth/internal/rbac"
 	"github.com/kauth/kauth/internal/tokens"
@@ -43,6 +45,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // Server is a ready-to-run webhook server.
 type Server struct {
 	Handler *Handler
+	cfg     Config
 	ln      net.Listener
 	srv     *http.Server
 	// PolicyObjects counts the RBAC objects loaded.
@@ -54,29 +57,12 @@ func New(ctx context.Context, c Config) (*Server, error) {
 	if c.TokenAuthFile == "" && len(c.Policy.From) == 0 && !c.Policy.Bootstrap {
 		return nil, &ConfigError{errors.New("nothing to answer: expected --token-auth-file, --from or --bootstrap-policy")}
 	}
-	s := &Server{}
-	if c.TokenAuthFile != "" {
-		if err := checkTokenFile(c.TokenAuthFile); err != nil {
-			return nil, &ConfigError{err}
-		}
-		tf, err := tokenfile.NewCSV(c.TokenAuthFile)
-		if err != nil {
-			return nil, &ConfigError{fmt.Errorf("--token-auth-file: %w", err)}
-		}
-		c.Tokens = tf
+	s := &Server{cfg: c}
+	tokens, authz, objects, err := load(ctx, c)
+	if err != nil {
+		return nil, err
 	}
-	if len(c.Policy.From) > 0 || c.Policy.Bootstrap {
-		loaded, err := rbac.Load(ctx, c.Policy)
-		if err != nil {
-			var se *rbac.SourceError
-			if errors.As(err, &se) {
-				return nil, &ConfigError{err}
-			}
-			return nil, err
-		}
-		c.Authorizer = rbac.NewAuthorizer(loaded.Index)
-		s.PolicyObjects = loaded.Objects
-	}
+	c.Tokens, c.Authorizer, s.PolicyObjects = tokens, authz, objects
 	tlsCfg, err := serverTLS(c)
 	if err != nil {
 		return nil, &ConfigError{err}
@@ -89,6 +75,49 @@ func New(ctx context.Context, c Config) (*Server, error) {
 	s.ln = tls.NewListener(ln, tlsCfg)
 	s.srv = &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.Handler.o.Logger.Handler(), slog.LevelDebug)}
 	return s, nil
+}
+
+// load reads the token file and the policy of c.
+func load(ctx context.Context, c Config) (authenticator.Token, authorizer.Authorizer, int, error) {
+	var tokens authenticator.Token
+	var authz authorizer.Authorizer
+	objects := 0
+	if c.TokenAuthFile != "" {
+		if err := checkTokenFile(c.TokenAuthFile); err != nil {
+			return nil, nil, 0, &ConfigError{err}
+		}
+		tf, err := tokenfile.NewCSV(c.TokenAuthFile)
+		if err != nil {
+			return nil, nil, 0, &ConfigError{fmt.Errorf("--token-auth-file: %w", err)}
+		}
+		tokens = tf
+	}
+	if len(c.Policy.From) > 0 || c.Policy.Bootstrap {
+		loaded, err := rbac.Load(ctx, c.Policy)
+		if err != nil {
+			var se *rbac.SourceError
+			if errors.As(err, &se) {
+				return nil, nil, 0, &ConfigError{err}
+			}
+			return nil, nil, 0, err
+		}
+		authz, objects = rbac.NewAuthorizer(loaded.Index), loaded.Objects
+	}
+	return tokens, authz, objects, nil
+}
+
+// Reload reads the token file and the policy again (a git:REF:PATH
+// source moves with its ref) and swaps them in; on an error the server
+// keeps answering from what it had. It returns the number of RBAC
+// objects now loaded.
+func (s *Server) Reload(ctx context.Context) (int, error) {
+	tokens, authz, objects, err := load(ctx, s.cfg)
+	if err != nil {
+		return s.PolicyObjects, err
+	}
+	s.Handler.Swap(tokens, authz)
+	s.PolicyObjects = objects
+	return objects, nil
 }
 
 // checkTokenFile reports the first problem of a static token file with

@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -65,10 +67,11 @@ type Options struct {
 
 // Handler serves /authenticate, /authorize and /healthz.
 type Handler struct {
-	o      Options
-	tokens *cache.LRUExpireCache
-	sars   *cache.LRUExpireCache
-	mux    *http.ServeMux
+	o       Options
+	backend atomic.Pointer[backend]
+	tokens  *cache.LRUExpireCache
+	sars    *cache.LRUExpireCache
+	mux     *http.ServeMux
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
@@ -94,6 +97,7 @@ func NewHandler(o Options) *Handler {
 	}
 	h := &Handler{o: o, limiters: map[string]*rate.Limiter{}, mux: http.NewServeMux(),
 		tokens: cache.NewLRUExpireCacheWithClock(cacheEntries, o.Clock), sars: cache.NewLRUExpireCacheWithClock(cacheEntries, o.Clock)}
+	h.backend.Store(&backend{tokens: o.Tokens, authz: o.Authorizer})
 	if o.Tokens != nil {
 		h.mux.HandleFunc("POST /authenticate", h.limit(h.authenticate))
 	}
@@ -102,6 +106,32 @@ func NewHandler(o Options) *Handler {
 	}
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 	return h
+}
+
+// backend is what answers the reviews; [Handler.Swap] replaces it whole.
+type backend struct {
+	// gen prefixes the cache keys, so that an answer of an old backend
+	// cached during a swap is never found.
+	gen    uint64
+	tokens authenticator.Token
+	authz  authorizer.Authorizer
+}
+
+// Swap replaces the token authenticator and the authorizer (nil keeps
+// the current one) and empties the caches, whose answers came from the
+// old ones.
+func (h *Handler) Swap(tokens authenticator.Token, authz authorizer.Authorizer) {
+	cur := h.backend.Load()
+	next := &backend{gen: cur.gen + 1, tokens: cur.tokens, authz: cur.authz}
+	if tokens != nil {
+		next.tokens = tokens
+	}
+	if authz != nil {
+		next.authz = authz
+	}
+	h.backend.Store(next)
+	h.tokens.RemoveAll(func(any) bool { return true })
+	h.sars.RemoveAll(func(any) bool { return true })
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
@@ -191,12 +221,13 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.count(func(s *Stats) { s.TokenReviews++ })
-	key := tokenKey(tr)
+	b := h.backend.Load()
+	key := strconv.FormatUint(b.gen, 10) + ":" + tokenKey(tr)
 	status, hit := h.tokens.Get(key)
 	if hit {
 		h.count(func(s *Stats) { s.CacheHits++ })
 	} else {
-		status = Authenticate(r.Context(), h.o.Tokens, tr)
+		status = Authenticate(r.Context(), b.tokens, tr)
 		if h.o.TokenTTL > 0 && status.(authenticationv1.TokenReviewStatus).Error == "" {
 			h.tokens.Add(key, status, h.o.TokenTTL)
 		}
@@ -257,16 +288,18 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.count(func(s *Stats) { s.AccessReviews++ })
+	b := h.backend.Load()
 	key, err := sarKey(sar)
 	if err != nil {
 		h.badRequest(w, r, err)
 		return
 	}
+	key = strconv.FormatUint(b.gen, 10) + ":" + key
 	status, hit := h.sars.Get(key)
 	if hit {
 		h.count(func(s *Stats) { s.CacheHits++ })
 	} else {
-		reviewed, err := rbac.Review(r.Context(), h.o.Authorizer, sar)
+		reviewed, err := rbac.Review(r.Context(), b.authz, sar)
 		if err != nil {
 			h.badRequest(w, r, err)
 			return

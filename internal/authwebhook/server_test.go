@@ -291,3 +291,68 @@ func FuzzDecodeReviews(f *testing.F) {
 		}
 	})
 }
+
+// TestReload: a changed policy and token file take effect on Reload, the
+// cache is not consulted for the old answers, and a broken file keeps the
+// server answering from what it had.
+func TestReload(t *testing.T) {
+	t.Parallel()
+	p := newPKI(t)
+	dir := t.TempDir()
+	tokens, policy := filepath.Join(dir, "tokens.csv"), filepath.Join(dir, "rbac.yaml")
+	copyFile := func(from, to string) {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile("testdata/tokens.csv", tokens)
+	copyFile("testdata/rbac.yaml", policy)
+	s, err := New(context.Background(), Config{Listen: "127.0.0.1:0", CertFile: p.serverCert, KeyFile: p.serverKey, TokenAuthFile: tokens,
+		Policy: rbac.Sources{From: []string{policy}}, Options: Options{TokenTTL: time.Hour, AuthorizedTTL: time.Hour, UnauthorizedTTL: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.ln.Close() })
+	sar, err := os.ReadFile("testdata/sar-v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := os.ReadFile("testdata/tokenreview-v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(path string, body []byte) string {
+		w := httptest.NewRecorder()
+		s.Handler.ServeHTTP(w, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body)))
+		if strings.Contains(w.Body.String(), `"allowed":true`) || strings.Contains(w.Body.String(), `"authenticated":true`) {
+			return "yes"
+		}
+		return "no"
+	}
+	got := []string{ask("/authorize", sar), ask("/authenticate", tr)}
+	if err := os.WriteFile(policy, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nothing, namespace: x}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tokens, []byte("other-token,other,1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Reload(context.Background()); err != nil || n != 0 {
+		t.Fatalf("Reload() = %d, %v", n, err)
+	}
+	got = append(got, ask("/authorize", sar), ask("/authenticate", tr))
+	copyFile("testdata/rbac.yaml", policy)
+	if err := os.WriteFile(tokens, []byte("broken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reload(context.Background()); err == nil {
+		t.Error("Reload() with a broken token file: want an error")
+	}
+	got = append(got, ask("/authorize", sar))
+	if diff := cmp.Diff([]string{"yes", "yes", "no", "no", "no"}, got); diff != "" {
+		t.Errorf("answers mismatch (-want +got):\n%s", diff)
+	}
+}

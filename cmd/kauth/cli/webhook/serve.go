@@ -41,6 +41,9 @@ to --rate requests per second; answers are cached (--token-cache-ttl,
 --cache-authorized-ttl, --cache-unauthorized-ttl). With --client-ca-file
 only clients with a certificate it verifies are served.
 
+SIGHUP reloads the token file and the policy (a git:REF:PATH source
+follows its ref); if they do not load, the previous ones keep answering.
+
 With "-- COMMAND", it runs COMMAND with KAUTH_WEBHOOK_URL set once it
 listens, then stops and exits with the command's exit code.`,
 		Example: `  # Authenticate a cluster's users from tokens.csv and authorize them from the policy in rbac/
@@ -134,6 +137,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
+	go reloadOnHangup(ctx, o, srv)
 	if err := o.announce(srv); err != nil {
 		cancel()
 		return errors.Join(err, <-done)
@@ -144,6 +148,26 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	cmdErr := runCommand(ctx, o, srv.URL())
 	cancel()
 	return errors.Join(cmdErr, <-done)
+}
+
+// reloadOnHangup reloads the token file and the policy on SIGHUP until
+// ctx ends; a failed reload keeps the previous ones.
+func reloadOnHangup(ctx context.Context, o *serveOptions, srv *authwebhook.Server) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if n, err := srv.Reload(ctx); err != nil {
+				output.Warning(o.IO, "reload failed, still answering from the previous files: %v", err)
+			} else {
+				output.Info(o.IO, "kauth webhook serve: reloaded (%d RBAC objects)", n)
+			}
+		}
+	}
 }
 
 func (o *serveOptions) announce(srv *authwebhook.Server) error {
