@@ -17,6 +17,6 @@ func NewCmd(f *cli.Factory) *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE:  cli.NoArgsRunE,
 	}
-	_ = f
+	cmd.AddCommand(newLintCmd(f, nil), newDiffCmd(f, nil))
 	return cmd
 }
