@@ -49,11 +49,15 @@ do, 2 when a change is an escalation (and 3 on errors).`,
 		Example: `  # What does this pull request change?
   kauth rbac diff git:origin/main:rbac/ rbac/
 
+  # Two folders, as JSON
+  kauth rbac diff old/ new/ -o json
+
   # Require approval in CI when a change escalates
   kauth rbac diff git:origin/main:rbac/ rbac/ -o markdown --exit-code
 
-  # Drift: what production grants that the source does not
-  kauth rbac diff rbac/ live --bootstrap-policy`,
+  # Drift: what the cluster grants beyond the source (revoked lines), and
+  # what was not rolled out yet (granted lines)
+  kauth rbac diff live rbac/ --bootstrap-policy`,
 		Args: cli.WrapArgs(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Old, opts.New = args[0], args[1]
