@@ -1,7 +1,9 @@
 package rbaclint
 
 import (
+	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -175,5 +177,27 @@ func TestFindingShape(t *testing.T) {
 	ns := find(res, RuleSecretsReadNamespace)
 	if ns == nil || !slices.Contains(ns.Subjects, Subject{Kind: "ServiceAccount", Name: "ci", Namespace: "app"}) || ns.Severity != SeverityWarning {
 		t.Errorf("namespaced finding = %+v, want ServiceAccount app/ci at warning", ns)
+	}
+}
+
+// TestRulesDocumented keeps docs/rbac.md in step with the catalog: every
+// rule is listed with its equivalents.
+func TestRulesDocumented(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../docs/rbac.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	for _, r := range Rules() {
+		row := "| `" + r.ID + "` | " + string(r.Severity) + " | " + r.Title + " |"
+		if !strings.Contains(doc, row) {
+			t.Errorf("docs/rbac.md lacks the row of %s: %q", r.ID, row)
+		}
+		for _, eq := range r.Equivalents {
+			if !strings.Contains(doc, eq) {
+				t.Errorf("docs/rbac.md lacks %s's equivalent %q", r.ID, eq)
+			}
+		}
 	}
 }
