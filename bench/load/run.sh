@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Load figures of kauth serve from bench/load (see its package comment):
+#   1. mixed load: a client certificate (CSR API), a static token and a
+#      service-account token doing get/list/create/update/delete, with
+#      watches, against a "kauth serve" child process (RSS from /proc);
+#   2. overload: the same with --max-requests-inflight=4 and
+#      --max-mutating-requests-inflight=2 and twice the workers: the excess
+#      is answered 429 at once instead of queueing;
+#   3. the mixed load in-process, where the server's goroutines are
+#      counted before and after.
+#
+# Usage: bench/load/run.sh [SECONDS] [WORKERS] [WATCHES]   (defaults 10, 32, 100)
+set -euo pipefail
+
+secs=${1:-10}
+workers=${2:-32}
+watches=${3:-100}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+(cd "$root" && go build -o "$work/kauth" ./cmd/kauth && go build -o "$work/load" ./bench/load)
+
+echo "== mixed load (child process)"
+"$work/load" -kauth "$work/kauth" -duration "${secs}s" -c "$workers" -watches "$watches"
+echo
+echo "== overload: --max-requests-inflight=4 --max-mutating-requests-inflight=2, $((workers * 2)) workers"
+"$work/load" -kauth "$work/kauth" -duration "${secs}s" -c "$((workers * 2))" -watches "$((watches / 5))" \
+  -serve-arg=--max-requests-inflight=4 -serve-arg=--max-mutating-requests-inflight=2
+echo
+echo "== mixed load (in-process: goroutines counted; RSS includes the generator)"
+"$work/load" -in-process -duration "${secs}s" -c "$workers" -watches "$watches"
