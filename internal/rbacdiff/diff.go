@@ -3,8 +3,11 @@ package rbacdiff
 import (
 	"cmp"
 	"context"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -68,6 +71,7 @@ func Diff(old, new *rbac.Index) *Result {
 	d := &differ{old: old, new: new, risks: rbaclint.Risks()}
 	res := &Result{Changes: []Change{}, Objects: diffObjects(old.Policy(), new.Policy())}
 	dirty := dirtyScopes(old.Policy(), new.Policy())
+	var work []scoped
 	for _, s := range subjectsOf(old.Policy(), new.Policy()) {
 		scopes := s.scopes[:0]
 		for _, ns := range s.scopes {
@@ -77,8 +81,24 @@ func Diff(old, new *rbac.Index) *Result {
 		}
 		if len(scopes) > 0 {
 			s.scopes = scopes
-			res.Changes = append(res.Changes, d.subject(s)...)
+			work = append(work, s)
 		}
+	}
+	// Subjects are independent and the indexes are safe for concurrent
+	// use: diff them on every core, then keep the subjects' order.
+	results := make([][]Change, len(work))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(work), 1)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(work); i = int(next.Add(1) - 1) {
+				results[i] = d.subject(work[i])
+			}
+		})
+	}
+	wg.Wait()
+	for _, r := range results {
+		res.Changes = append(res.Changes, r...)
 	}
 	sortChanges(res.Changes)
 	return res
