@@ -3,6 +3,7 @@ package rbacdiff
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -181,18 +182,20 @@ func clusterScoped(a atom) bool {
 	return !namespaced(a.group, a.resource)
 }
 
-var builtin = func() map[[2]string]bool {
+// builtinScope maps the built-in resources to whether they are
+// namespaced; it is built once, on first use, and never changes.
+var builtinScope = sync.OnceValue(func() map[[2]string]bool {
 	m := map[[2]string]bool{}
 	for _, r := range rbac.BuiltinResources() {
 		m[[2]string{r.Group, r.Resource}] = r.Namespaced
 	}
 	return m
-}()
+})
 
 // namespaced is false only for built-in cluster-scoped resources; custom
 // and unknown resources may be namespaced.
 func namespaced(group, resource string) bool {
-	ns, known := builtin[[2]string{group, resource}]
+	ns, known := builtinScope()[[2]string{group, resource}]
 	return !known || ns
 }
 
