@@ -52,8 +52,8 @@ import (
 
 	"github.com/go-logr/logr"
 	"golang.org/x/net/http2"
-	"k8s.io/klog/v2"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"github.com/kauth/kauth/internal/localserver"
 )
