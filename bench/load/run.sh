@@ -5,7 +5,9 @@
 #      watches, against a "kauth serve" child process (RSS from /proc);
 #   2. overload: the same with --max-requests-inflight=4 and
 #      --max-mutating-requests-inflight=2 and twice the workers: the excess
-#      is answered 429 at once instead of queueing;
+#      is answered 429 (by API Priority and Fairness when the server runs
+#      it, which divides these seats among priority levels, else by the
+#      max-in-flight filter);
 #   3. the mixed load in-process, where the server's goroutines are
 #      counted before and after.
 #
