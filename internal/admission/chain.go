@@ -7,6 +7,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/admission/initializer"
@@ -34,6 +35,9 @@ type Config struct {
 	Stop <-chan struct{}
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Serves tells the resources the server serves; controllers watch only
+	// those. Nil means every resource.
+	Serves func(schema.GroupVersionResource) bool
 }
 
 func (c Config) now() time.Time {

@@ -108,6 +108,9 @@ func newQuotaStatus(cfg Config) *quotaStatus {
 		registry: quota.NewRegistry(cfg.Now),
 	}
 	for _, gvr := range quotaTracked {
+		if cfg.Serves != nil && !cfg.Serves(gvr) {
+			continue
+		}
 		inf, err := cfg.Informers.ForResource(gvr)
 		if err != nil {
 			continue
@@ -128,7 +131,11 @@ func (q *quotaStatus) run(ctx context.Context) {
 
 // sync recomputes every quota of one namespace.
 func (q *quotaStatus) sync(ctx context.Context, ns string) error {
-	objs, err := q.listers[corev1.Resource("resourcequotas")].ByNamespace(ns).List(labels.Everything())
+	quotas, ok := q.listers[corev1.Resource("resourcequotas")]
+	if !ok {
+		return nil
+	}
+	objs, err := quotas.ByNamespace(ns).List(labels.Everything())
 	if err != nil {
 		return err
 	}

@@ -18,12 +18,14 @@ import (
 
 // chainConfig is what the handler chain is made of.
 type chainConfig struct {
-	authn          authenticator.Request
-	apiAudiences   authenticator.Audiences
-	authz          authorizer.Authorizer
-	audit          *auditing
-	maxInFlight    int
-	maxMutating    int
+	authn        authenticator.Request
+	apiAudiences authenticator.Audiences
+	authz        authorizer.Authorizer
+	audit        *auditing
+	maxInFlight  int
+	maxMutating  int
+	// apf, when set, is API Priority and Fairness in place of max-in-flight.
+	apf            func(http.Handler) http.Handler
 	requestTimeout time.Duration
 	serializer     runtime.NegotiatedSerializer
 	// stopping is closed when the server starts shutting down; watches and
@@ -60,7 +62,11 @@ func buildHandlerChain(apiHandler http.Handler, c chainConfig) http.Handler {
 
 	h := withStopOnShutdown(apiHandler, c.stopping)
 	h = genericapifilters.WithAuthorization(h, c.authz, c.serializer)
-	h = genericfilters.WithMaxInFlightLimit(h, c.maxInFlight, c.maxMutating, longRunning)
+	if c.apf != nil {
+		h = c.apf(h)
+	} else {
+		h = genericfilters.WithMaxInFlightLimit(h, c.maxInFlight, c.maxMutating, longRunning)
+	}
 	h = impersonation.WithImpersonation(h, c.authz, c.serializer)
 	h = genericapifilters.WithAudit(h, sink, policy, longRunning)
 

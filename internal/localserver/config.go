@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/kauth/kauth/internal/admission"
 	"github.com/kauth/kauth/internal/authn"
 	"github.com/kauth/kauth/internal/authzchain"
 )
@@ -52,19 +53,28 @@ type Config struct {
 	// Force allows replacing an existing KubeconfigOut that differs.
 	Force bool `json:"force,omitempty"`
 
-	ClientCAFile                 string        `json:"clientCAFile,omitempty"`
-	TokenAuthFile                string        `json:"tokenAuthFile,omitempty"`
-	EnableBootstrapTokenAuth     bool          `json:"enableBootstrapTokenAuth,omitempty"`
-	ServiceAccountKeyFiles       []string      `json:"serviceAccountKeyFiles,omitempty"`
-	ServiceAccountSigningKeyFile string        `json:"serviceAccountSigningKeyFile,omitempty"`
-	ServiceAccountIssuers        []string      `json:"serviceAccountIssuers,omitempty"`
-	AnonymousAuth                bool          `json:"anonymousAuth"`
-	AuthorizationModes           []string      `json:"authorizationModes"`
-	AuditLogPath                 string        `json:"auditLogPath,omitempty"`
-	AuditPolicyFile              string        `json:"auditPolicyFile,omitempty"`
-	MaxRequestsInFlight          int           `json:"maxRequestsInFlight"`
-	MaxMutatingRequestsInFlight  int           `json:"maxMutatingRequestsInFlight"`
-	RequestTimeout               time.Duration `json:"-"`
+	ClientCAFile                 string   `json:"clientCAFile,omitempty"`
+	TokenAuthFile                string   `json:"tokenAuthFile,omitempty"`
+	EnableBootstrapTokenAuth     bool     `json:"enableBootstrapTokenAuth,omitempty"`
+	ServiceAccountKeyFiles       []string `json:"serviceAccountKeyFiles,omitempty"`
+	ServiceAccountSigningKeyFile string   `json:"serviceAccountSigningKeyFile,omitempty"`
+	ServiceAccountIssuers        []string `json:"serviceAccountIssuers,omitempty"`
+	AnonymousAuth                bool     `json:"anonymousAuth"`
+	AuthorizationModes           []string `json:"authorizationModes"`
+	AuditLogPath                 string   `json:"auditLogPath,omitempty"`
+	AuditPolicyFile              string   `json:"auditPolicyFile,omitempty"`
+	// EnableAdmissionPlugins and DisableAdmissionPlugins adjust
+	// kube-apiserver's default admission plugins
+	// (--enable-admission-plugins, --disable-admission-plugins).
+	EnableAdmissionPlugins  []string `json:"enableAdmissionPlugins,omitempty"`
+	DisableAdmissionPlugins []string `json:"disableAdmissionPlugins,omitempty"`
+	// EnablePriorityAndFairness queues requests with API Priority and
+	// Fairness (--enable-priority-and-fairness); off, the in-flight limits
+	// apply as such.
+	EnablePriorityAndFairness   bool          `json:"enablePriorityAndFairness"`
+	MaxRequestsInFlight         int           `json:"maxRequestsInFlight"`
+	MaxMutatingRequestsInFlight int           `json:"maxMutatingRequestsInFlight"`
+	RequestTimeout              time.Duration `json:"-"`
 	// TokenSuccessCacheTTL caches successful token authentications, as
 	// kube-apiserver does (10s); zero disables the cache.
 	TokenSuccessCacheTTL time.Duration `json:"-"`
@@ -123,6 +133,7 @@ func Default() Config {
 		Listen:                      "127.0.0.1:6443",
 		AnonymousAuth:               true,
 		AuthorizationModes:          []string{ModeRBAC},
+		EnablePriorityAndFairness:   true,
 		MaxRequestsInFlight:         400,
 		MaxMutatingRequestsInFlight: 200,
 		RequestTimeout:              60 * time.Second,
@@ -170,6 +181,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--request-timeout %s: must be positive", c.RequestTimeout))
+	}
+	if c.EnablePriorityAndFairness && c.MaxRequestsInFlight == 0 && c.MaxMutatingRequestsInFlight == 0 {
+		errs = append(errs, errors.New("--max-requests-inflight plus --max-mutating-requests-inflight must be positive when --enable-priority-and-fairness is true"))
+	}
+	if _, err := admission.Select(c.EnableAdmissionPlugins, c.DisableAdmissionPlugins); err != nil {
+		errs = append(errs, err)
 	}
 	if c.AuditPolicyFile != "" && c.AuditLogPath == "" {
 		errs = append(errs, errors.New("--audit-policy-file needs --audit-log-path: the log backend is the only audit backend"))

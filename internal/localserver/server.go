@@ -44,6 +44,8 @@ type Server struct {
 	stopping   chan struct{}
 	// breakers are the /readyz checks of the webhooks' circuit breakers.
 	breakers []healthz.HealthChecker
+	// adm is admission and APF (admission.go).
+	adm *admissionAndAPF
 }
 
 // New prepares a server: it listens (so a ":0" port is known), loads or
@@ -165,18 +167,22 @@ func (s *Server) buildHandler(ctx context.Context) error {
 		return err
 	}
 	signer := &csrSigner{ca: s.pki, now: c.now, rnd: c.rand()}
-	a, err := api.New(s.store, api.Hooks{Authorizer: authz, TokenAuthenticator: authn.token, IssueToken: sa.TokenRequest, SignCSR: signer.Sign})
+	if err := s.buildAdmissionAndAPF(authz); err != nil {
+		return err
+	}
+	a, err := api.New(s.store, api.Hooks{Authorizer: authz, TokenAuthenticator: authn.token, IssueToken: sa.TokenRequest, SignCSR: signer.Sign, Admission: s.adm.gate})
 	if err != nil {
 		return err
 	}
 	s.defaults = &namespaceDefaults{store: s.store, caPEM: s.pki.CAPEM, log: c.logger()}
-	s.handler = buildHandlerChain(routeHealth(s.healthHandler(), a.Handler()), chainConfig{
+	s.handler = buildHandlerChain(routeHealth(s.healthHandler(), s.adm.withAPFDebug(a.Handler())), chainConfig{
 		authn:          authn.request,
 		apiAudiences:   authenticator.Audiences(c.issuers()),
 		authz:          authz,
 		audit:          s.audit,
 		maxInFlight:    c.MaxRequestsInFlight,
 		maxMutating:    c.MaxMutatingRequestsInFlight,
+		apf:            s.adm.withAPF(),
 		requestTimeout: c.RequestTimeout,
 		serializer:     scheme.Codecs.WithoutConversion(),
 		stopping:       s.stopping,
@@ -231,6 +237,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(tls.NewListener(s.ln, s.http.TLSConfig)) }()
+	s.startAdmissionAndAPF(ctx)
 	close(s.ready)
 	select {
 	case err := <-errc:

@@ -84,7 +84,7 @@ type Registry struct {
 // New returns the registry of every kind kauth serve serves.
 func New() *Registry {
 	r := &Registry{byGVR: map[schema.GroupVersionResource]*Kind{}, byGVK: map[schema.GroupVersionKind]*Kind{}}
-	for _, group := range [][]*Kind{coreKinds(), rbacKinds(), flowcontrolKinds(), certificateKinds(), reviewKinds()} {
+	for _, group := range [][]*Kind{coreKinds(), rbacKinds(), flowcontrolKinds(), certificateKinds(), reviewKinds(), admissionRegistrationKinds()} {
 		for _, k := range group {
 			r.add(k)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kauth/kauth/cmd/kauth/cli"
+	"github.com/kauth/kauth/internal/admission"
 	"github.com/kauth/kauth/internal/localserver"
 )
 
@@ -32,7 +33,12 @@ func addFlags(cmd *cobra.Command, c *localserver.Config) {
 	fs.IntVar(&c.MaxRequestsInFlight, "max-requests-inflight", c.MaxRequestsInFlight, "maximum non-mutating requests in flight (0 is unlimited)")
 	fs.IntVar(&c.MaxMutatingRequestsInFlight, "max-mutating-requests-inflight", c.MaxMutatingRequestsInFlight, "maximum mutating requests in flight (0 is unlimited)")
 	cli.DurationVar(fs, &c.RequestTimeout, "request-timeout", c.RequestTimeout, "default timeout of non-long-running requests")
+	fs.BoolVar(&c.EnablePriorityAndFairness, "enable-priority-and-fairness", c.EnablePriorityAndFairness, "queue requests with API Priority and Fairness (the stored FlowSchemas and PriorityLevelConfigurations); off, the in-flight limits apply")
+	fs.StringSliceVar(&c.EnableAdmissionPlugins, "enable-admission-plugins", nil, "admission plugins to enable in addition to the default ones ("+strings.Join(admission.DefaultEnabled(), ", ")+"); they run in kube-apiserver's order whatever the order here")
+	fs.StringSliceVar(&c.DisableAdmissionPlugins, "disable-admission-plugins", nil, "default admission plugins to disable")
 	addExternalFlags(cmd, c)
+	_ = cmd.RegisterFlagCompletionFunc("enable-admission-plugins", cobra.FixedCompletions(admission.OrderedPlugins(), cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("disable-admission-plugins", cobra.FixedCompletions(admission.DefaultEnabled(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("authorization-mode", cobra.FixedCompletions(localserver.SupportedAuthorizationModes(), cobra.ShellCompDirectiveNoFileComp))
 }
 
