@@ -15,34 +15,51 @@ import (
 // either resource rules or non-resource rules, bindings reference a Role or
 // ClusterRole of rbac.authorization.k8s.io, subjects are well formed.
 func validate(obj runtime.Object) field.ErrorList {
+	var errs field.ErrorList
 	switch v := obj.(type) {
 	case *rbacv1.Role:
-		errs := validateMeta(&v.ObjectMeta, true)
-		return append(errs, validateRules(v.Rules, true)...)
+		errs = validateMeta(&v.ObjectMeta, true)
 	case *rbacv1.ClusterRole:
-		errs := validateMeta(&v.ObjectMeta, false)
-		errs = append(errs, validateRules(v.Rules, false)...)
-		return append(errs, validateAggregation(v.AggregationRule)...)
+		errs = validateMeta(&v.ObjectMeta, false)
 	case *rbacv1.RoleBinding:
-		errs := validateMeta(&v.ObjectMeta, true)
-		errs = append(errs, validateRoleRef(v.RoleRef, true)...)
-		return append(errs, validateSubjects(v.Subjects, true)...)
+		errs = validateMeta(&v.ObjectMeta, true)
 	case *rbacv1.ClusterRoleBinding:
-		errs := validateMeta(&v.ObjectMeta, false)
-		errs = append(errs, validateRoleRef(v.RoleRef, false)...)
-		return append(errs, validateSubjects(v.Subjects, false)...)
+		errs = validateMeta(&v.ObjectMeta, false)
+	default:
+		return nil
+	}
+	return append(errs, ValidateContent(obj)...)
+}
+
+// ValidateContent checks the fields of an RBAC object other than its
+// metadata, in kube-apiserver's order: a Role's or ClusterRole's rules and
+// aggregation rule, a binding's roleRef and subjects. Callers that
+// validate metadata themselves (the local server's registry) pair it with
+// [ValidateName]; other objects yield no errors.
+func ValidateContent(obj runtime.Object) field.ErrorList {
+	switch v := obj.(type) {
+	case *rbacv1.Role:
+		return validateRules(v.Rules, true)
+	case *rbacv1.ClusterRole:
+		return append(validateRules(v.Rules, false), validateAggregation(v.AggregationRule)...)
+	case *rbacv1.RoleBinding:
+		return append(validateRoleRef(v.RoleRef, true), validateSubjects(v.Subjects, true)...)
+	case *rbacv1.ClusterRoleBinding:
+		return append(validateRoleRef(v.RoleRef, false), validateSubjects(v.Subjects, false)...)
 	}
 	return nil
 }
 
-// rbacName is RBAC's minimal name rule: any path segment ("." and "..",
-// "/" and "%" are refused), so role names like "system:node" are valid.
-func rbacName(name string, _ bool) []string {
+// ValidateName is RBAC's minimal name rule, kube-apiserver's
+// ValidateRBACName: any path segment ("." and "..", "/" and "%" are
+// refused), so role names like "system:node" are valid. It is an
+// apivalidation.ValidateNameFunc.
+func ValidateName(name string, _ bool) []string {
 	return content.IsPathSegmentName(name)
 }
 
 func validateMeta(meta *metav1.ObjectMeta, namespaced bool) field.ErrorList {
-	return apivalidation.ValidateObjectMeta(meta, namespaced, rbacName, field.NewPath("metadata"))
+	return apivalidation.ValidateObjectMeta(meta, namespaced, ValidateName, field.NewPath("metadata"))
 }
 
 func validateRules(rules []rbacv1.PolicyRule, namespaced bool) field.ErrorList {
@@ -111,7 +128,7 @@ func validateRoleRef(ref rbacv1.RoleRef, namespaced bool) field.ErrorList {
 	if ref.Name == "" {
 		errs = append(errs, field.Required(fp.Child("name"), ""))
 	}
-	for _, msg := range rbacName(ref.Name, false) {
+	for _, msg := range ValidateName(ref.Name, false) {
 		if ref.Name != "" {
 			errs = append(errs, field.Invalid(fp.Child("name"), ref.Name, msg))
 		}

@@ -5,16 +5,13 @@ import (
 	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/validate/content"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-)
 
-// rbacName is kube-apiserver's ValidateRBACName: any path segment name.
-func rbacName(name string, _ bool) []string { return content.IsPathSegmentName(name) }
+	"github.com/kauth/kauth/internal/rbac"
+)
 
 func rbacKinds() []*Kind {
 	gv := rbacv1.SchemeGroupVersion
@@ -27,14 +24,12 @@ func rbacKinds() []*Kind {
 		{
 			GVK: gv.WithKind("Role"), Resource: "roles", Singular: "role", Namespaced: true, AllowCreateOnUpdate: true,
 			New: func() runtime.Object { return &rbacv1.Role{} }, NewList: func() runtime.Object { return &rbacv1.RoleList{} },
-			Strategy: simpleStrategy(true, rbacName, func(obj runtime.Object) field.ErrorList {
-				return validateRules(obj.(*rbacv1.Role).Rules, true)
-			}, nil),
+			Strategy: simpleStrategy(true, rbac.ValidateName, rbac.ValidateContent, nil),
 		},
 		{
 			GVK: gv.WithKind("ClusterRole"), Resource: "clusterroles", Singular: "clusterrole", AllowCreateOnUpdate: true,
 			New: func() runtime.Object { return &rbacv1.ClusterRole{} }, NewList: func() runtime.Object { return &rbacv1.ClusterRoleList{} },
-			Strategy: simpleStrategy(false, rbacName, validateClusterRole, nil),
+			Strategy: simpleStrategy(false, rbac.ValidateName, rbac.ValidateContent, nil),
 		},
 		{
 			GVK: gv.WithKind("RoleBinding"), Resource: "rolebindings", Singular: "rolebinding", Namespaced: true, AllowCreateOnUpdate: true,
@@ -80,53 +75,6 @@ func bindingRow(name string, ref rbacv1.RoleRef, subjects []rbacv1.Subject, age 
 	return []any{name, ref.Kind + "/" + ref.Name, age, strings.Join(users, ", "), strings.Join(groups, ", "), strings.Join(sas, ", ")}
 }
 
-// validateRules is kube-apiserver's ValidatePolicyRule over a rule list.
-func validateRules(rules []rbacv1.PolicyRule, namespaced bool) field.ErrorList {
-	var errs field.ErrorList
-	for i, rule := range rules {
-		p := field.NewPath("rules").Index(i)
-		if len(rule.Verbs) == 0 {
-			errs = append(errs, field.Required(p.Child("verbs"), "verbs must contain at least one value"))
-		}
-		if len(rule.NonResourceURLs) > 0 {
-			if namespaced {
-				errs = append(errs, field.Invalid(p.Child("nonResourceURLs"), rule.NonResourceURLs, "namespaced rules cannot apply to non-resource URLs"))
-			}
-			if len(rule.APIGroups) > 0 || len(rule.Resources) > 0 || len(rule.ResourceNames) > 0 {
-				errs = append(errs, field.Invalid(p.Child("nonResourceURLs"), rule.NonResourceURLs, "rules cannot apply to both regular resources and non-resource URLs"))
-			}
-			continue
-		}
-		if len(rule.APIGroups) == 0 {
-			errs = append(errs, field.Required(p.Child("apiGroups"), "resource rules must supply at least one api group"))
-		}
-		if len(rule.Resources) == 0 {
-			errs = append(errs, field.Required(p.Child("resources"), "resource rules must supply at least one resource"))
-		}
-	}
-	return errs
-}
-
-func validateClusterRole(obj runtime.Object) field.ErrorList {
-	role := obj.(*rbacv1.ClusterRole)
-	errs := validateRules(role.Rules, false)
-	if role.AggregationRule == nil {
-		return errs
-	}
-	p := field.NewPath("aggregationRule", "clusterRoleSelectors")
-	if len(role.AggregationRule.ClusterRoleSelectors) == 0 {
-		errs = append(errs, field.Required(p, "at least one clusterRoleSelector required if aggregationRule is non-nil"))
-	}
-	for i := range role.AggregationRule.ClusterRoleSelectors {
-		sel := &role.AggregationRule.ClusterRoleSelectors[i]
-		errs = append(errs, metav1validation.ValidateLabelSelector(sel, metav1validation.LabelSelectorValidationOptions{}, p.Index(i))...)
-		if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {
-			errs = append(errs, field.Invalid(p.Index(i), sel, "invalid label selector."))
-		}
-	}
-	return errs
-}
-
 // bindingStrategy defaults and validates role references and subjects as
 // kube-apiserver's RBAC v1 defaults and validation do; roleRef is immutable.
 func bindingStrategy(namespaced bool, parts func(runtime.Object) (*rbacv1.RoleRef, []rbacv1.Subject)) Strategy {
@@ -142,11 +90,7 @@ func bindingStrategy(namespaced bool, parts func(runtime.Object) (*rbacv1.RoleRe
 			}
 		}
 	}
-	extra := func(obj runtime.Object) field.ErrorList {
-		ref, subjects := parts(obj)
-		return validateBinding(*ref, subjects, namespaced)
-	}
-	st := simpleStrategy(namespaced, rbacName, extra, defaults)
+	st := simpleStrategy(namespaced, rbac.ValidateName, rbac.ValidateContent, defaults)
 	base := st.ValidateUpdate
 	st.ValidateUpdate = func(obj, old runtime.Object) field.ErrorList {
 		errs := base(obj, old)
@@ -155,58 +99,4 @@ func bindingStrategy(namespaced bool, parts func(runtime.Object) (*rbacv1.RoleRe
 		return append(errs, apivalidation.ValidateImmutableField(*ref, *oldRef, field.NewPath("roleRef"))...)
 	}
 	return st
-}
-
-func validateBinding(ref rbacv1.RoleRef, subjects []rbacv1.Subject, namespaced bool) field.ErrorList {
-	var errs field.ErrorList
-	if ref.APIGroup != rbacv1.GroupName {
-		errs = append(errs, field.NotSupported(field.NewPath("roleRef", "apiGroup"), ref.APIGroup, []string{rbacv1.GroupName}))
-	}
-	kinds := []string{"ClusterRole"}
-	if namespaced {
-		kinds = []string{"Role", "ClusterRole"}
-	}
-	if ref.Kind != "ClusterRole" && (!namespaced || ref.Kind != "Role") {
-		errs = append(errs, field.NotSupported(field.NewPath("roleRef", "kind"), ref.Kind, kinds))
-	}
-	if ref.Name == "" {
-		errs = append(errs, field.Required(field.NewPath("roleRef", "name"), ""))
-	}
-	for _, msg := range rbacName(ref.Name, false) {
-		if ref.Name != "" {
-			errs = append(errs, field.Invalid(field.NewPath("roleRef", "name"), ref.Name, msg))
-		}
-	}
-	for i, s := range subjects {
-		errs = append(errs, validateSubject(s, namespaced, field.NewPath("subjects").Index(i))...)
-	}
-	return errs
-}
-
-func validateSubject(s rbacv1.Subject, namespaced bool, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if s.Name == "" {
-		errs = append(errs, field.Required(p.Child("name"), ""))
-	}
-	switch s.Kind {
-	case rbacv1.ServiceAccountKind:
-		if s.Name != "" {
-			for _, msg := range apivalidation.NameIsDNSSubdomain(s.Name, false) {
-				errs = append(errs, field.Invalid(p.Child("name"), s.Name, msg))
-			}
-		}
-		if s.APIGroup != "" {
-			errs = append(errs, field.NotSupported(p.Child("apiGroup"), s.APIGroup, []string{""}))
-		}
-		if !namespaced && s.Namespace == "" {
-			errs = append(errs, field.Required(p.Child("namespace"), ""))
-		}
-	case rbacv1.UserKind, rbacv1.GroupKind:
-		if s.APIGroup != rbacv1.GroupName {
-			errs = append(errs, field.NotSupported(p.Child("apiGroup"), s.APIGroup, []string{rbacv1.GroupName}))
-		}
-	default:
-		errs = append(errs, field.NotSupported(p.Child("kind"), s.Kind, []string{rbacv1.ServiceAccountKind, rbacv1.UserKind, rbacv1.GroupKind}))
-	}
-	return errs
 }
