@@ -1,0 +1,111 @@
+package reliability_test
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kauth/kauth/internal/localserver"
+)
+
+// TestSlowTokenWebhookUnderLoad: the token webhook answers one token, then
+// hangs (it never answers again until the test ends). While requests with
+// unknown tokens wait on it, the webhook's cached identity, a static-token
+// user and the admin certificate keep being served, every one of their
+// requests succeeds, and the backend sees no more calls than the unknown
+// tokens sent (the cached token never reaches it again).
+func TestSlowTokenWebhookUnderLoad(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	release := make(chan struct{})
+	backend := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			var tr authenticationv1.TokenReview
+			_ = json.NewDecoder(r.Body).Decode(&tr)
+			tr.Status = authenticationv1.TokenReviewStatus{Authenticated: true, User: authenticationv1.UserInfo{Username: "cached", Groups: []string{"heavy"}}}
+			_ = json.NewEncoder(w).Encode(tr)
+			return
+		}
+		select { // the identity service hangs
+		case <-release:
+		case <-r.Context().Done():
+		}
+		http.Error(w, "identity service down", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(backend.Close)
+	t.Cleanup(func() { close(release) }) // runs before backend.Close
+	backoff := wait.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 1}
+	s := startServer(t, func(c *localserver.Config) {
+		c.ExternalAuthn.TokenWebhookConfigFile = webhookKubeconfig(t, backend)
+		c.ExternalAuthn.TokenWebhookCacheTTL = 10 * time.Minute
+		c.WebhookRetryBackoff = &backoff
+		c.TokenAuthFile = writeTokens(t, `static-token-4d5e6f7a8b9c,static-user,7,"heavy"`)
+	})
+	admin := newClient(t, s, "admin")
+	grantConfigMaps(t, s, admin, "heavy")
+	admin.must(t, http.StatusCreated, http.MethodPost, cmPath(""), configMap("x", nil))
+	cached := newClient(t, s, "webhook-token-cached")
+	cached.must(t, http.StatusOK, http.MethodGet, cmPath("x"), "")
+
+	// Requests with unknown tokens pile up on the hanging webhook.
+	hanging := pick(16, 128)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for i := range hanging {
+		c := newClient(t, s, "webhook-token-unknown-"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+		wg.Go(func() {
+			resp, err := c.request(ctx, http.MethodGet, cmPath("x"), "")
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	static := newClient(t, s, "static-token-4d5e6f7a8b9c")
+	n := pick(100, 2000)
+	var lat []time.Duration
+	for i := range n {
+		for _, c := range []*client{cached, static, admin} {
+			start := time.Now()
+			if code, body := c.do(t, http.MethodGet, cmPath("x"), ""); code != http.StatusOK {
+				t.Fatalf("request %d while the webhook hangs: HTTP %d %s", i, code, body)
+			}
+			lat = append(lat, time.Since(start))
+		}
+	}
+	if got := calls.Load(); got > int64(1+hanging) {
+		t.Errorf("backend calls = %d, want at most %d (one answer, then one per unknown token)", got, 1+hanging)
+	}
+	slices.Sort(lat)
+	t.Logf("%d unknown tokens waiting on the hung webhook; %d requests of the cached webhook identity, a static token and the admin all served: p50 %s, p99 %s, max %s; backend calls %d",
+		hanging, len(lat), lat[len(lat)/2].Round(time.Microsecond), lat[len(lat)*99/100].Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond), calls.Load())
+}
+
+func webhookKubeconfig(t *testing.T, srv *httptest.Server) string {
+	t.Helper()
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["w"] = &clientcmdapi.Cluster{Server: srv.URL, CertificateAuthorityData: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})}
+	cfg.AuthInfos["w"] = &clientcmdapi.AuthInfo{}
+	cfg.Contexts["w"] = &clientcmdapi.Context{Cluster: "w", AuthInfo: "w"}
+	cfg.CurrentContext = "w"
+	p := filepath.Join(t.TempDir(), "webhook.kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
