@@ -2,12 +2,6 @@ package localserver
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -27,6 +21,8 @@ import (
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	apiserverserviceaccount "k8s.io/apiserver/pkg/authentication/serviceaccount"
 	jwtcred "k8s.io/apiserver/pkg/authentication/token/jwt"
+
+	"github.com/kauth/kauth/internal/tokens"
 )
 
 // TokenRequest limits, as kube-apiserver's serviceaccounts/token storage
@@ -42,25 +38,6 @@ type objectGetter interface {
 	GetServiceAccount(ctx context.Context, namespace, name string) (*corev1.ServiceAccount, error)
 	GetSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error)
 	GetPod(ctx context.Context, namespace, name string) (*corev1.Pod, error)
-}
-
-// saClaims are the private claims of kube-apiserver's bound tokens, under
-// "kubernetes.io".
-type saClaims struct {
-	Kubernetes saKubernetes `json:"kubernetes.io"`
-}
-
-type saKubernetes struct {
-	Namespace string           `json:"namespace,omitempty"`
-	Svcacct   saRef            `json:"serviceaccount"`
-	Pod       *saRef           `json:"pod,omitempty"`
-	Secret    *saRef           `json:"secret,omitempty"`
-	WarnAfter *jwt.NumericDate `json:"warnafter,omitempty"`
-}
-
-type saRef struct {
-	Name string `json:"name,omitempty"`
-	UID  string `json:"uid,omitempty"`
 }
 
 // saTokens issues and verifies service-account JWTs.
@@ -85,57 +62,19 @@ func newSATokens(c *Config, p *PKI, getter objectGetter) (*saTokens, error) {
 	for _, iss := range issuers {
 		t.issuers[iss] = true
 	}
-	signer, err := joseSigner(p.SAKey)
+	signer, _, _, err := tokens.NewSigner(p.SAKey)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("service-account signing key: %w", err)
 	}
 	t.signer = signer
 	for _, k := range p.SAPublicKeys {
-		id, err := keyID(k)
+		id, err := tokens.KeyID(k)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("service-account public key: %w", err)
 		}
 		t.keys = append(t.keys, verifyKey{id: id, key: k})
 	}
 	return t, nil
-}
-
-// keyID derives the "kid" header from the public key as kube-apiserver
-// does: base64url(sha256(PKIX DER)), so it cannot be reversed into the key.
-func keyID(pub any) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return "", fmt.Errorf("encoding service-account public key: %w", err)
-	}
-	sum := sha256.Sum256(der)
-	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
-}
-
-func joseSigner(key crypto.Signer) (jose.Signer, error) {
-	var alg jose.SignatureAlgorithm
-	switch k := key.(type) {
-	case *rsa.PrivateKey:
-		alg = jose.RS256
-	case *ecdsa.PrivateKey:
-		switch k.Curve {
-		case elliptic.P256():
-			alg = jose.ES256
-		case elliptic.P384():
-			alg = jose.ES384
-		case elliptic.P521():
-			alg = jose.ES512
-		default:
-			return nil, errors.New("service-account signing key: ECDSA curve must be P-256, P-384 or P-521")
-		}
-	default:
-		return nil, fmt.Errorf("service-account signing key: %T is not an RSA or ECDSA key", key)
-	}
-	id, err := keyID(key.Public())
-	if err != nil {
-		return nil, err
-	}
-	jwk := &jose.JSONWebKey{Algorithm: string(alg), Key: key, KeyID: id, Use: "sig"}
-	return jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jwk}, nil)
 }
 
 // TokenRequest fills req.Status for a TokenRequest on sa, as kube-apiserver
@@ -155,7 +94,7 @@ func (t *saTokens) TokenRequest(ctx context.Context, sa *corev1.ServiceAccount, 
 	if len(spec.Audiences) == 0 {
 		spec.Audiences = append([]string(nil), t.audiences...)
 	}
-	priv := saClaims{Kubernetes: saKubernetes{Namespace: sa.Namespace, Svcacct: saRef{Name: sa.Name, UID: string(sa.UID)}}}
+	priv := tokens.PrivateClaims{Kubernetes: &tokens.KubernetesClaims{Namespace: sa.Namespace, ServiceAccount: tokens.ObjectRef{Name: sa.Name, UID: string(sa.UID)}}}
 	if ref := spec.BoundObjectRef; ref != nil {
 		if err := t.bind(ctx, sa.Namespace, ref, &priv); err != nil {
 			return nil, err
@@ -180,7 +119,7 @@ func (t *saTokens) TokenRequest(ctx context.Context, sa *corev1.ServiceAccount, 
 	return out, nil
 }
 
-func (t *saTokens) bind(ctx context.Context, ns string, ref *authenticationv1.BoundObjectReference, priv *saClaims) error {
+func (t *saTokens) bind(ctx context.Context, ns string, ref *authenticationv1.BoundObjectReference, priv *tokens.PrivateClaims) error {
 	var uid, kind string
 	switch {
 	case ref.Kind == "Pod" && (ref.APIVersion == "v1" || ref.APIVersion == ""):
@@ -189,14 +128,14 @@ func (t *saTokens) bind(ctx context.Context, ns string, ref *authenticationv1.Bo
 			return err
 		}
 		uid, kind = string(pod.UID), "Pod"
-		priv.Kubernetes.Pod = &saRef{Name: pod.Name, UID: uid}
+		priv.Kubernetes.Pod = &tokens.ObjectRef{Name: pod.Name, UID: uid}
 	case ref.Kind == "Secret" && (ref.APIVersion == "v1" || ref.APIVersion == ""):
 		sec, err := t.getter.GetSecret(ctx, ns, ref.Name)
 		if err != nil {
 			return err
 		}
 		uid, kind = string(sec.UID), "Secret"
-		priv.Kubernetes.Secret = &saRef{Name: sec.Name, UID: uid}
+		priv.Kubernetes.Secret = &tokens.ObjectRef{Name: sec.Name, UID: uid}
 	default:
 		return apierrors.NewBadRequest(fmt.Sprintf("cannot bind token to object of type %s, %s (Pod or Secret in v1)", ref.APIVersion, ref.Kind))
 	}
@@ -252,13 +191,13 @@ func (t *saTokens) AuthenticateToken(ctx context.Context, token string) (*authen
 	return &authenticator.Response{User: info.UserInfo(), Audiences: auds}, true, nil
 }
 
-func (t *saTokens) verify(tok *jwt.JSONWebToken, kid string) (*jwt.Claims, *saClaims, error) {
+func (t *saTokens) verify(tok *jwt.JSONWebToken, kid string) (*jwt.Claims, *tokens.PrivateClaims, error) {
 	var errs []error
 	for _, k := range t.keys {
 		if kid != "" && k.id != kid {
 			continue
 		}
-		pub, priv := &jwt.Claims{}, &saClaims{}
+		pub, priv := &jwt.Claims{}, &tokens.PrivateClaims{}
 		if err := tok.Claims(k.key, pub, priv); err != nil {
 			errs = append(errs, err)
 			continue
@@ -271,7 +210,7 @@ func (t *saTokens) verify(tok *jwt.JSONWebToken, kid string) (*jwt.Claims, *saCl
 	return nil, nil, errors.Join(errs...)
 }
 
-func (t *saTokens) validate(ctx context.Context, pub *jwt.Claims, priv *saClaims) (*apiserverserviceaccount.ServiceAccountInfo, error) {
+func (t *saTokens) validate(ctx context.Context, pub *jwt.Claims, priv *tokens.PrivateClaims) (*apiserverserviceaccount.ServiceAccountInfo, error) {
 	now := t.now()
 	switch err := pub.Validate(jwt.Expected{Time: now}); {
 	case err == nil:
@@ -285,17 +224,22 @@ func (t *saTokens) validate(ctx context.Context, pub *jwt.Claims, priv *saClaims
 	// Objects deleted before now-leeway no longer back a token.
 	deletedBefore := now.Add(-jwt.DefaultLeeway)
 	k := priv.Kubernetes
-	sa, err := t.getter.GetServiceAccount(ctx, k.Namespace, k.Svcacct.Name)
+	if k == nil {
+		// A token without the claim names no service account: the lookup
+		// below refuses it.
+		k = &tokens.KubernetesClaims{}
+	}
+	sa, err := t.getter.GetServiceAccount(ctx, k.Namespace, k.ServiceAccount.Name)
 	if err != nil {
 		return nil, err
 	}
 	if sa.DeletionTimestamp != nil && sa.DeletionTimestamp.Time.Before(deletedBefore) {
-		return nil, fmt.Errorf("service account %s/%s has been deleted", k.Namespace, k.Svcacct.Name)
+		return nil, fmt.Errorf("service account %s/%s has been deleted", k.Namespace, k.ServiceAccount.Name)
 	}
-	if string(sa.UID) != k.Svcacct.UID {
-		return nil, fmt.Errorf("service account UID (%s) does not match claim (%s)", sa.UID, k.Svcacct.UID)
+	if string(sa.UID) != k.ServiceAccount.UID {
+		return nil, fmt.Errorf("service account UID (%s) does not match claim (%s)", sa.UID, k.ServiceAccount.UID)
 	}
-	info := &apiserverserviceaccount.ServiceAccountInfo{Namespace: k.Namespace, Name: k.Svcacct.Name, UID: k.Svcacct.UID, CredentialID: jwtcred.CredentialIDForJTI(pub.ID)}
+	info := &apiserverserviceaccount.ServiceAccountInfo{Namespace: k.Namespace, Name: k.ServiceAccount.Name, UID: k.ServiceAccount.UID, CredentialID: jwtcred.CredentialIDForJTI(pub.ID)}
 	if k.Secret != nil {
 		sec, err := t.getter.GetSecret(ctx, k.Namespace, k.Secret.Name)
 		if err != nil || (sec.DeletionTimestamp != nil && sec.DeletionTimestamp.Time.Before(deletedBefore)) {

@@ -86,7 +86,7 @@ func InspectJWT(token string, opts VerifyOptions) (*JWTInfo, error) {
 		return nil, fmt.Errorf("%w: %v", ErrNotJWT, err)
 	}
 	var public jwt.Claims
-	var private privateClaims
+	var private PrivateClaims
 	var legacy legacyClaims
 	if err := tok.UnsafeClaimsWithoutVerification(&public, &private, &legacy); err != nil {
 		return nil, fmt.Errorf("%w: reading claims: %v", ErrNotJWT, err)
@@ -188,7 +188,7 @@ func checkTimes(c *jwt.Claims, now time.Time, info *JWTInfo) {
 	}
 }
 
-func fillBound(k *kubernetesClaims, info *JWTInfo) {
+func fillBound(k *KubernetesClaims, info *JWTInfo) {
 	if k == nil {
 		info.problem("kubernetes.io: missing; not a Kubernetes service-account token")
 		return

@@ -22,24 +22,29 @@ import (
 	"k8s.io/client-go/util/keyutil"
 )
 
-// kubernetesClaims is the "kubernetes.io" claim of a bound service-account
-// token, with kube-apiserver's field names.
-type kubernetesClaims struct {
+// KubernetesClaims is the "kubernetes.io" claim of a bound service-account
+// token, with kube-apiserver's field names. The CLI and the local server
+// both sign and read it, so the wire form is defined once here.
+type KubernetesClaims struct {
 	Namespace      string           `json:"namespace,omitempty"`
-	ServiceAccount ref              `json:"serviceaccount,omitempty"`
-	Pod            *ref             `json:"pod,omitempty"`
-	Secret         *ref             `json:"secret,omitempty"`
-	Node           *ref             `json:"node,omitempty"`
+	ServiceAccount ObjectRef        `json:"serviceaccount,omitempty"`
+	Pod            *ObjectRef       `json:"pod,omitempty"`
+	Secret         *ObjectRef       `json:"secret,omitempty"`
+	Node           *ObjectRef       `json:"node,omitempty"`
 	WarnAfter      *jwt.NumericDate `json:"warnafter,omitempty"`
 }
 
-type ref struct {
+// ObjectRef names an object a token is bound to.
+type ObjectRef struct {
 	Name string `json:"name,omitempty"`
 	UID  string `json:"uid,omitempty"`
 }
 
-type privateClaims struct {
-	Kubernetes *kubernetesClaims `json:"kubernetes.io,omitempty"`
+// PrivateClaims are the private claims of a bound service-account token;
+// pass them to jwt.Builder.Claims or jwt.JSONWebToken.Claims next to the
+// registered jwt.Claims.
+type PrivateClaims struct {
+	Kubernetes *KubernetesClaims `json:"kubernetes.io,omitempty"`
 }
 
 // IssueRequest asks for a bound-style service-account token.
@@ -87,7 +92,7 @@ func IssueServiceAccountToken(req IssueRequest) (*IssuedToken, error) {
 	if err != nil {
 		return nil, err
 	}
-	signer, alg, kid, err := newSigner(key)
+	signer, alg, kid, err := NewSigner(key)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.SigningKeyFile, err)
 	}
@@ -105,9 +110,9 @@ func IssueServiceAccountToken(req IssueRequest) (*IssuedToken, error) {
 		NotBefore: jwt.NewNumericDate(req.Now),
 		ID:        jti,
 	}
-	private := privateClaims{Kubernetes: &kubernetesClaims{
+	private := PrivateClaims{Kubernetes: &KubernetesClaims{
 		Namespace:      req.Namespace,
-		ServiceAccount: ref{Name: req.Name, UID: req.UID},
+		ServiceAccount: ObjectRef{Name: req.Name, UID: req.UID},
 	}}
 	token, err := jwt.Signed(signer).Claims(public).Claims(private).CompactSerialize()
 	if err != nil {
@@ -156,9 +161,10 @@ func loadSigningKey(path string) (crypto.Signer, error) {
 	return signer, nil
 }
 
-// newSigner picks the algorithm by key type, as kube-apiserver's token
-// generator does.
-func newSigner(key crypto.Signer) (jose.Signer, jose.SignatureAlgorithm, string, error) {
+// NewSigner returns a JWS signer for key with the algorithm picked by key
+// type, as kube-apiserver's token generator does (RS256, or
+// ES256/ES384/ES512 by curve), and the signed header's kid from [KeyID].
+func NewSigner(key crypto.Signer) (jose.Signer, jose.SignatureAlgorithm, string, error) {
 	var alg jose.SignatureAlgorithm
 	switch k := key.(type) {
 	case *rsa.PrivateKey:

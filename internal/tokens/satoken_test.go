@@ -306,7 +306,7 @@ func TestDecode(t *testing.T) {
 func TestDecodeNonKubernetesJWT(t *testing.T) {
 	t.Parallel()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	signer, _, _, err := newSigner(key)
+	signer, _, _, err := NewSigner(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +327,7 @@ func TestDecodeNonKubernetesJWT(t *testing.T) {
 func TestDecodeLegacyServiceAccountToken(t *testing.T) {
 	t.Parallel()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	signer, _, _, err := newSigner(key)
+	signer, _, _, err := NewSigner(key)
 	if err != nil {
 		t.Fatal(err)
 	}
