@@ -31,11 +31,19 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Old == "-" && o.New == "-" {
 		return nil, &rbac.SourceError{Err: fmt.Errorf("only one side can be read from standard input")}
 	}
-	old, err := o.load(ctx, o.Old)
-	if err != nil {
-		return nil, err
-	}
+	// The sides are independent: read them at the same time.
+	var old *rbac.Index
+	var oldErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		old, oldErr = o.load(ctx, o.Old)
+	}()
 	new, err := o.load(ctx, o.New)
+	<-done
+	if oldErr != nil {
+		return nil, oldErr
+	}
 	if err != nil {
 		return nil, err
 	}
