@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/spf13/cobra"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,6 +18,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kauth/kauth/cmd/kauth/cli"
+	"github.com/kauth/kauth/cmd/kauth/cli/clitest"
 	"github.com/kauth/kauth/internal/output"
 )
 
@@ -45,18 +45,7 @@ func testFactory(t *testing.T) (*cli.Factory, *strings.Builder, *strings.Builder
 
 func writePolicy(t *testing.T) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(p, []byte(testPolicy), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func parse(cmd *cobra.Command, argv ...string) error {
-	cmd.SetArgs(argv)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cli.UsageError{Err: err} })
-	return cmd.Execute()
+	return clitest.WriteFile(t, "policy.yaml", testPolicy)
 }
 
 func TestNewCanICmd(t *testing.T) {
@@ -91,7 +80,7 @@ func TestNewCanICmd(t *testing.T) {
 			t.Parallel()
 			f, _, _ := testFactory(t)
 			var got *canIOptions
-			err := parse(newCanICmd(f, func(o *canIOptions) error { got = o; return nil }), tc.argv...)
+			err := clitest.Execute(newCanICmd(f, func(o *canIOptions) error { got = o; return nil }), tc.argv...)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || cli.ExitCode(err) != cli.ExitUsage {
 					t.Fatalf("error = %v (exit %d), want %q and exit 2", err, cli.ExitCode(err), tc.wantErr)

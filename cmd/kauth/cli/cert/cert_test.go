@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kauth/kauth/cmd/kauth/cli"
+	"github.com/kauth/kauth/cmd/kauth/cli/clitest"
 	"github.com/kauth/kauth/internal/certs"
 	"github.com/kauth/kauth/internal/output"
 )
@@ -21,14 +22,6 @@ var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func testFactory() (*cli.Factory, *output.Streams) {
 	s, _, _, _ := output.Test()
 	return &cli.Factory{IO: s, Clock: func() time.Time { return testNow }, Getenv: func(string) string { return "" }}, s
-}
-
-// parse runs argv through a command built with runF and returns the error.
-func parse(cmd *cobra.Command, argv ...string) error {
-	cmd.SetArgs(argv)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cli.UsageError{Err: err} })
-	return cmd.Execute()
 }
 
 func TestNewIssueCmd(t *testing.T) {
@@ -65,7 +58,7 @@ func TestNewIssueCmd(t *testing.T) {
 			t.Parallel()
 			f, _ := testFactory()
 			var got *issueOptions
-			err := parse(newIssueCmd(f, func(o *issueOptions) error { got = o; return nil }), tc.argv...)
+			err := clitest.Execute(newIssueCmd(f, func(o *issueOptions) error { got = o; return nil }), tc.argv...)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || cli.ExitCode(err) != cli.ExitUsage {
 					t.Fatalf("error = %v (exit %d), want %q and exit 2", err, cli.ExitCode(err), tc.wantErr)
@@ -102,7 +95,7 @@ func TestNewCmdUsageErrors(t *testing.T) {
 		{"check windows reversed", newCheckCmd(f, func(*checkOptions) error { return nil }), []string{"x", "--warn", "3d", "--critical", "5d"}, "--critical 5d is longer than --warn 3d"},
 	}
 	for _, tc := range tests {
-		err := parse(tc.cmd, tc.argv...)
+		err := clitest.Execute(tc.cmd, tc.argv...)
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) || cli.ExitCode(err) != cli.ExitUsage {
 			t.Errorf("%s: error = %v (exit %d), want %q and exit 2", tc.name, err, cli.ExitCode(err), tc.wantErr)
 		}

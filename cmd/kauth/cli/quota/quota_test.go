@@ -2,8 +2,6 @@ package quota
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/kauth/kauth/cmd/kauth/cli"
+	"github.com/kauth/kauth/cmd/kauth/cli/clitest"
 	"github.com/kauth/kauth/internal/output"
 )
 
@@ -36,22 +35,6 @@ func testFactory() (*cli.Factory, *strings.Builder, *strings.Builder) {
 	var o, e strings.Builder
 	s.Out, s.ErrOut = &o, &e
 	return &cli.Factory{IO: s, Output: "table", Clock: time.Now, Getenv: func(string) string { return "" }}, &o, &e
-}
-
-func writeFile(t *testing.T, name, data string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func parse(cmd *cobra.Command, argv ...string) error {
-	cmd.SetArgs(argv)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cli.UsageError{Err: err} })
-	return cmd.Execute()
 }
 
 func TestNewGenerateCmd(t *testing.T) {
@@ -88,7 +71,7 @@ func TestNewGenerateCmd(t *testing.T) {
 			root := &cobra.Command{Use: "kauth"}
 			root.PersistentFlags().StringVarP(&f.Output, "output", "o", "table", "")
 			root.AddCommand(cmd)
-			err := parse(root, append([]string{"generate"}, tc.argv...)...)
+			err := clitest.Execute(root, append([]string{"generate"}, tc.argv...)...)
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr || cli.ExitCode(err) != cli.ExitUsage {
 					t.Fatalf("error = %v (exit %d), want %q (exit 2)", err, cli.ExitCode(err), tc.wantErr)
@@ -114,7 +97,7 @@ func TestRunGenerateApply(t *testing.T) {
 	f, out, _ := testFactory()
 	opts := &generateOptions{
 		IO: f.IO, KubeClient: func() (kubernetes.Interface, error) { return client, nil },
-		File: writeFile(t, "tenants.yaml", testTenants), Apply: true, Format: output.Table,
+		File: clitest.WriteFile(t, "tenants.yaml", testTenants), Apply: true, Format: output.Table,
 	}
 	run := func() string {
 		out.Reset()
@@ -144,7 +127,7 @@ RoleBinding     payments    kauth-tenant   created
 	if _, err := client.CoreV1().Namespaces().Update(ctx, ns, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	opts.File = writeFile(t, "tenants.yaml", strings.Replace(testTenants, `pods: "10"`, `pods: "20"`, 1))
+	opts.File = clitest.WriteFile(t, "tenants.yaml", strings.Replace(testTenants, `pods: "10"`, `pods: "20"`, 1))
 	got := run()
 	if !strings.Contains(got, "ResourceQuota   payments    kauth-tenant   updated") || !strings.Contains(got, "ConfigMap       payments    kauth-tenant   updated") {
 		t.Errorf("third apply = %q, want the quota and the spec updated", got)
@@ -257,7 +240,7 @@ func TestCheckAndLintOptions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f, _, _ := testFactory()
-			err := parse(tc.cmd(f), tc.argv...)
+			err := clitest.Execute(tc.cmd(f), tc.argv...)
 			got := ""
 			if err != nil {
 				got = err.Error()

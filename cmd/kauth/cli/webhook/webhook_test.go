@@ -10,9 +10,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/spf13/cobra"
 
 	"github.com/kauth/kauth/cmd/kauth/cli"
+	"github.com/kauth/kauth/cmd/kauth/cli/clitest"
 	"github.com/kauth/kauth/internal/authwebhook"
 	"github.com/kauth/kauth/internal/output"
 	"github.com/kauth/kauth/internal/rbac"
@@ -21,13 +21,6 @@ import (
 func testFactory() (*cli.Factory, *output.Streams) {
 	s, _, _, _ := output.Test()
 	return &cli.Factory{IO: s, Clock: time.Now, Getenv: func(string) string { return "" }}, s
-}
-
-func parse(cmd *cobra.Command, argv ...string) error {
-	cmd.SetArgs(argv)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cli.UsageError{Err: err} })
-	return cmd.Execute()
 }
 
 func TestNewServeCmd(t *testing.T) {
@@ -57,7 +50,7 @@ func TestNewServeCmd(t *testing.T) {
 			t.Parallel()
 			f, _ := testFactory()
 			var got *serveOptions
-			err := parse(newServeCmd(f, func(_ context.Context, o *serveOptions) error { got = o; return nil }), tc.argv...)
+			err := clitest.Execute(newServeCmd(f, func(_ context.Context, o *serveOptions) error { got = o; return nil }), tc.argv...)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || cli.ExitCode(err) != cli.ExitUsage {
 					t.Fatalf("error = %v (exit %d), want %q and exit 2", err, cli.ExitCode(err), tc.wantErr)
@@ -98,7 +91,7 @@ func TestNewConfigCmd(t *testing.T) {
 			t.Parallel()
 			f, _ := testFactory()
 			var got *configOptions
-			err := parse(newConfigCmd(f, func(o *configOptions) error { got = o; return nil }), tc.argv...)
+			err := clitest.Execute(newConfigCmd(f, func(o *configOptions) error { got = o; return nil }), tc.argv...)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || cli.ExitCode(err) != cli.ExitUsage {
 					t.Fatalf("error = %v (exit %d), want %q and exit 2", err, cli.ExitCode(err), tc.wantErr)
