@@ -62,8 +62,7 @@ nodes: its pods are counted for --nodes nodes.`,
 	}
 	cmd.Flags().StringArrayVarP(&opts.Files, "filename", "f", nil, "manifests to check: a file, a folder (recursive), - for stdin, or git:REF:PATH (repeatable)")
 	cmd.Flags().StringArrayVar(&opts.Quotas, "quota", nil, "ResourceQuotas and LimitRanges in place, or a tenants file (repeatable)")
-	cmd.Flags().IntVar(&opts.Nodes, "nodes", 1, "nodes a DaemonSet runs a pod on")
-	cmd.Flags().StringVarP(&opts.Namespace, "namespace", "n", "default", "namespace of objects that do not name one")
+	replayFlags(cmd, &opts.Nodes, &opts.Namespace)
 	return cmd
 }
 
@@ -80,15 +79,7 @@ func (o *checkOptions) complete(f *cli.Factory) error {
 }
 
 func runCheck(ctx context.Context, o *checkOptions) error {
-	objs, err := loadManifests(ctx, o.Files, o.IO.In)
-	if err != nil {
-		return err
-	}
-	policy, err := loadManifests(ctx, o.Quotas, o.IO.In)
-	if err != nil {
-		return err
-	}
-	res, err := quota.Check(quota.CheckRequest{Objects: objs, Policy: policy, DaemonSetNodes: o.Nodes, DefaultNamespace: o.Namespace})
+	res, err := replay(ctx, o.IO.In, o.Files, o.Quotas, o.Nodes, o.Namespace)
 	if err != nil {
 		return err
 	}

@@ -7,12 +7,35 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kauth/kauth/cmd/kauth/cli"
 	"github.com/kauth/kauth/internal/loader"
 	"github.com/kauth/kauth/internal/quota"
 )
+
+// replay loads the manifests and the policy in place (quotas, limit
+// ranges, tenants files) and replays the manifests' creation through
+// admission; check reports the result and usage shows its namespaces.
+func replay(ctx context.Context, stdin io.Reader, files, quotas []string, nodes int, namespace string) (*quota.CheckResult, error) {
+	objs, err := loadManifests(ctx, files, stdin)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := loadManifests(ctx, quotas, stdin)
+	if err != nil {
+		return nil, err
+	}
+	return quota.Check(quota.CheckRequest{Objects: objs, Policy: policy, DaemonSetNodes: nodes, DefaultNamespace: namespace})
+}
+
+// replayFlags binds --nodes and -n/--namespace, the replay settings check
+// and usage share.
+func replayFlags(cmd *cobra.Command, nodes *int, namespace *string) {
+	cmd.Flags().IntVar(nodes, "nodes", 1, "nodes a DaemonSet runs a pod on")
+	cmd.Flags().StringVarP(namespace, "namespace", "n", "default", "namespace of objects that do not name one")
+}
 
 // loadManifests reads sources through the shared loader; a tenants file
 // among them (given directly or found in a folder) stands for the objects

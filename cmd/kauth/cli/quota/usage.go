@@ -58,8 +58,7 @@ is the status.used the cluster's quota controller reports.`,
 	cmd.Flags().StringArrayVarP(&opts.Files, "filename", "f", nil, "manifests whose usage to compute (repeatable)")
 	cmd.Flags().StringArrayVar(&opts.Quotas, "quota", nil, "ResourceQuotas and LimitRanges, or a tenants file (repeatable)")
 	cmd.Flags().BoolVar(&opts.Live, "live", false, "read the quotas' status from the cluster of --kubeconfig")
-	cmd.Flags().IntVar(&opts.Nodes, "nodes", 1, "nodes a DaemonSet runs a pod on")
-	cmd.Flags().StringVarP(&opts.Namespace, "namespace", "n", "default", "namespace of objects that do not name one")
+	replayFlags(cmd, &opts.Nodes, &opts.Namespace)
 	return cmd
 }
 
@@ -90,15 +89,7 @@ func runUsage(ctx context.Context, o *usageOptions) error {
 		}
 		usage = quota.UsageFromQuotas(quotasOf(objs))
 	} else {
-		objs, err := loadManifests(ctx, o.Files, o.IO.In)
-		if err != nil {
-			return err
-		}
-		policy, err := loadManifests(ctx, o.Quotas, o.IO.In)
-		if err != nil {
-			return err
-		}
-		res, err := quota.Check(quota.CheckRequest{Objects: objs, Policy: policy, DaemonSetNodes: o.Nodes, DefaultNamespace: o.Namespace})
+		res, err := replay(ctx, o.IO.In, o.Files, o.Quotas, o.Nodes, o.Namespace)
 		if err != nil {
 			return err
 		}
