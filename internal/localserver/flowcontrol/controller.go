@@ -95,11 +95,11 @@ func (c *Controller) SetConfig(fss []*flowcontrolv1.FlowSchema, pls []*flowcontr
 	for _, l := range limits {
 		qc := queueConfig(l)
 		if old := c.levels[l.Name]; old != nil && old.cfg == qc {
-			old.setLimit(now, l.InitialConcurrencyLimit, uids[l.Name])
+			old.setLimit(now, l.NominalConcurrencyLimit, uids[l.Name])
 			levels[l.Name] = old
 			continue
 		}
-		lv, err := newLevel(qc, l.InitialConcurrencyLimit, uids[l.Name], c.now, now)
+		lv, err := newLevel(qc, l.NominalConcurrencyLimit, uids[l.Name], c.now, now)
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@
 // and dump_requests endpoints print kube-apiserver's tables.
 //
 // Every request occupies one seat (kube-apiserver's work estimator gives
-// large lists more), and the concurrency limits are the ones the APF
-// controller computes when it digests the configuration (the periodic
-// borrowing between levels is not run on the wall clock).
+// large lists more), and each level's limit is its nominal concurrency
+// limit: the periodic borrowing between levels is not run on the wall
+// clock, so a level neither lends nor borrows seats.
 package flowcontrol
