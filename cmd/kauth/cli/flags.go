@@ -127,3 +127,16 @@ func WrapArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// CommandAfterDash returns the command a serving command runs once it is
+// ready, given as "kauth ... -- COMMAND [ARG...]": nil without arguments,
+// and a usage error for an argument that does not follow "--".
+func CommandAfterDash(cmd *cobra.Command, args []string) ([]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	if cmd.ArgsLenAtDash() != 0 {
+		return nil, UsageErrorf("unexpected argument %q: put a command to run after \"--\"", args[0])
+	}
+	return args, nil
+}

@@ -89,11 +89,8 @@ func (o *serveOptions) complete(f *cli.Factory, cmd *cobra.Command, args []strin
 		return err
 	}
 	o.Format = format
-	if dash := cmd.ArgsLenAtDash(); len(args) > 0 {
-		if dash != 0 {
-			return cli.UsageErrorf("unexpected argument %q: put a command to run after \"--\"", args[0])
-		}
-		o.Command = args
+	if o.Command, err = cli.CommandAfterDash(cmd, args); err != nil {
+		return err
 	}
 	o.Config.AnonymousAuthSet = cmd.Flags().Changed("anonymous-auth")
 	if o.Config.AuthorizationConfigFile != "" && !cmd.Flags().Changed("authorization-mode") {

@@ -88,11 +88,8 @@ func (o *serveOptions) complete(f *cli.Factory, cmd *cobra.Command, args []strin
 		return err
 	}
 	o.Format = format
-	if len(args) > 0 {
-		if cmd.ArgsLenAtDash() != 0 {
-			return cli.UsageErrorf("unexpected argument %q: put a command to run after \"--\"", args[0])
-		}
-		o.Command = args
+	if o.Command, err = cli.CommandAfterDash(cmd, args); err != nil {
+		return err
 	}
 	o.Config.Logger = f.Logger()
 	o.Config.Policy.Stdin = f.IO.In
