@@ -45,7 +45,10 @@ no rule of the subject names, and a resource * without subresource for
 every resource and subresource.
 
 With --exit-code, diff exits 0 when permissions do not change, 1 when they
-do, 2 when a change is an escalation (and 3 on errors).`,
+do, 2 when a change is an escalation, and 3 on every error (a usage
+mistake, an unreadable side or invalid object, a failure), so that 2
+always means an escalation. Without --exit-code, errors exit as with every
+kauth command (2 for usage and input errors, 3 for failures).`,
 		Example: `  # What does this pull request change?
   kauth rbac diff git:origin/main:rbac/ rbac/
 
@@ -58,21 +61,38 @@ do, 2 when a change is an escalation (and 3 on errors).`,
   # Drift: what the cluster grants beyond the source (revoked lines), and
   # what was not rolled out yet (granted lines)
   kauth rbac diff live rbac/ --bootstrap-policy`,
-		Args: cli.WrapArgs(cobra.ExactArgs(2)),
+		Args: func(cmd *cobra.Command, args []string) error {
+			return opts.exitError(cli.WrapArgs(cobra.ExactArgs(2))(cmd, args))
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Old, opts.New = args[0], args[1]
 			if err := opts.complete(f); err != nil {
-				return err
+				return opts.exitError(err)
 			}
 			if runF != nil {
-				return runF(opts)
+				return opts.exitError(runF(opts))
 			}
-			return runDiff(cmd.Context(), opts)
+			return opts.exitError(runDiff(cmd.Context(), opts))
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Bootstrap, "bootstrap-policy", false, "add the default roles and bindings of Kubernetes v1.37 to each side read from files")
-	cmd.Flags().BoolVar(&opts.ExitCode, "exit-code", false, "exit 1 when permissions change and 2 when a change is an escalation")
+	cmd.Flags().BoolVar(&opts.ExitCode, "exit-code", false, "exit 1 when permissions change, 2 when a change is an escalation, 3 on any error")
+	// A flag error after --exit-code exits 3 too; the flags before the bad
+	// one are already parsed.
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return opts.exitError(&cli.UsageError{Err: err})
+	})
 	return cmd
+}
+
+// exitError makes every error exit 3 under --exit-code, where 2 means an
+// escalation; the result codes 1 and 2 pass unchanged.
+func (o *diffOptions) exitError(err error) error {
+	var re *cli.ResultError
+	if err == nil || !o.ExitCode || errors.As(err, &re) {
+		return err
+	}
+	return &cli.ExitError{Code: cli.ExitRuntime, Err: err}
 }
 
 func (o *diffOptions) complete(f *cli.Factory) error {

@@ -120,6 +120,9 @@ func TestNewDiffCmd(t *testing.T) {
 		{"one side", []string{"rbac/"}, "", diffOptions{}, cli.ExitUsage},
 		{"both stdin", []string{"-", "-"}, "", diffOptions{}, cli.ExitUsage},
 		{"bad format", []string{"a", "b"}, "sarif", diffOptions{}, cli.ExitUsage},
+		{"one side, --exit-code", []string{"rbac/", "--exit-code"}, "", diffOptions{}, cli.ExitRuntime},
+		{"both stdin, --exit-code", []string{"-", "-", "--exit-code"}, "", diffOptions{}, cli.ExitRuntime},
+		{"bad format, --exit-code", []string{"a", "b", "--exit-code"}, "sarif", diffOptions{}, cli.ExitRuntime},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
