@@ -42,6 +42,13 @@ func keyFlags(cmd *cobra.Command, spec *certs.KeySpec) {
 	cmd.Flags().IntVar(&spec.Size, "key-size", 0, "key size in bits: 256, 384 or 521 for ecdsa (default 256); 2048 to 8192 for rsa (default 2048)")
 }
 
+// signerFlags binds --ca-dir and --expiry, which the verbs that sign with
+// a kauth CA (issue and sign) take with the same meaning and default.
+func signerFlags(cmd *cobra.Command, caDir *string, expiry *time.Duration) {
+	cmd.Flags().StringVar(caDir, "ca-dir", "", "folder holding ca.crt and ca.key (required)")
+	cli.DurationVar(cmd.Flags(), expiry, "expiry", certs.DefaultExpiry, "lifetime (e.g. 90d, 1y); may not outlive the CA")
+}
+
 // formatLeft prints time left for people: whole days from two days up,
 // else hours and minutes; "expired" once it is gone.
 func formatLeft(seconds int64) string {

@@ -72,12 +72,11 @@ context "USER@CLUSTER" set as current.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.CADir, "ca-dir", "", "folder holding ca.crt and ca.key (required)")
+	signerFlags(cmd, &opts.CADir, &opts.Expiry)
 	fl.StringVar(&opts.User, "user", "", "user name: the subject CommonName (required)")
 	fl.StringArrayVar(&opts.Groups, "group", nil, "group: one subject Organization each (repeatable)")
 	cli.EnumVar(cmd, &opts.Usage, "usage", certs.UsageClient, certs.Usages, "what the certificate is for")
 	fl.StringArrayVar(&opts.Hosts, "host", nil, "DNS name or IP address of a server certificate (repeatable)")
-	cli.DurationVar(fl, &opts.Expiry, "expiry", certs.DefaultExpiry, "lifetime (e.g. 90d, 1y); may not outlive the CA")
 	keyFlags(cmd, &opts.Key)
 	fl.StringVar(&opts.OutDir, "out-dir", ".", "folder to write NAME.crt and NAME.key to")
 	fl.StringVar(&opts.Name, "name", "", "base name of the files (default: the user name)")

@@ -63,10 +63,9 @@ does. --csr - reads stdin.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.CADir, "ca-dir", "", "folder holding ca.crt and ca.key (required)")
+	signerFlags(cmd, &opts.CADir, &opts.Expiry)
 	fl.StringVar(&opts.CSR, "csr", "", "PEM CSR or CertificateSigningRequest file, - for stdin (required)")
 	cli.EnumVar(cmd, &opts.Usage, "usage", certs.UsageClient, certs.Usages, "profile for a PEM CSR")
-	cli.DurationVar(fl, &opts.Expiry, "expiry", certs.DefaultExpiry, "lifetime (e.g. 90d, 1y); may not outlive the CA")
 	fl.StringVar(&opts.Out, "out", "", "certificate file for a PEM CSR (default: the CSR's name with .crt)")
 	cli.ForceFlag(cmd, &opts.Force)
 	return cmd
