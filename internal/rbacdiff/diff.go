@@ -3,6 +3,7 @@ package rbacdiff
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"runtime"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
 	"github.com/kauth/kauth/internal/rbac"
@@ -68,7 +70,7 @@ func (r *Result) Escalations() int {
 
 // Diff compares two indexed policies.
 func Diff(old, new *rbac.Index) *Result {
-	d := &differ{old: old, new: new, risks: rbaclint.Risks()}
+	d := &differ{old: old, new: new, risks: rbaclint.Risks(), memo: map[[sha256.Size]byte]*scopeFlips{}}
 	res := &Result{Changes: []Change{}, Objects: diffObjects(old.Policy(), new.Policy())}
 	dirty := dirtyScopes(old.Policy(), new.Policy())
 	var work []scoped
@@ -107,6 +109,9 @@ func Diff(old, new *rbac.Index) *Result {
 type differ struct {
 	old, new *rbac.Index
 	risks    []rbaclint.Risk
+
+	mu   sync.Mutex
+	memo map[[sha256.Size]byte]*scopeFlips
 }
 
 // scoped is a subject and the namespaces where a RoleBinding names it.
@@ -162,50 +167,128 @@ func (s Subject) lint() rbaclint.Subject {
 func (d *differ) subject(sc scoped) []Change {
 	u := rbaclint.SubjectUser(sc.s.lint())
 	var out []Change
-	cluster := map[flip]bool{}
+	var cluster map[flip]bool
 	for _, ns := range sc.scopes {
 		oldRefs, _ := d.old.Rules(u, ns)
 		newRefs, _ := d.new.Rules(u, ns)
-		if ns != "" {
-			// Where the namespace's own rules are the same on both sides, a
-			// flip there is a flip of the cluster-wide rules, already
-			// reported; where they differ, a value they do not name decides
-			// like the fresh value (a cluster rule that allows a fresh value
-			// allows every value), so their values suffice.
-			oldRefs, newRefs = roleBindingRules(oldRefs), roleBindingRules(newRefs)
-		}
-		changed := changedRules(oldRefs, newRefs)
-		if len(changed) == 0 {
+		e := d.flips(u, ns, oldRefs, newRefs)
+		if !e.changed {
 			continue
-		}
-		here := map[flip]bool{}
-		var flips []flip
-		for _, a := range atoms(changed) {
-			if ns != "" && clusterScoped(a) {
-				continue // a RoleBinding cannot grant a cluster-scoped request
-			}
-			req := a.request(u, ns)
-			was, is := d.allowed(d.old, req), d.allowed(d.new, req)
-			if was != is {
-				f := flip{a: a, granted: is}
-				here[f] = true
-				flips = append(flips, f)
-			}
 		}
 		// Keep only the most general flips: a "*" line covers the specific
 		// ones, and a cluster-wide line covers every namespace.
-		kept := flips[:0]
-		for _, f := range flips {
-			if !subsumed(f, here, false) && !subsumed(f, cluster, true) {
-				kept = append(kept, f)
+		kept := e.general
+		if len(cluster) > 0 {
+			kept = make([]flip, 0, len(e.general))
+			for _, f := range e.general {
+				if !subsumed(f, cluster, true) {
+					kept = append(kept, f)
+				}
 			}
 		}
 		if ns == "" {
-			cluster = here
+			cluster = e.here
 		}
 		out = append(out, d.lines(sc.s, ns, kept)...)
 	}
 	return out
+}
+
+// scopeFlips is what one scope's rules flip, shared by every subject that
+// holds the same rules there.
+type scopeFlips struct {
+	once    sync.Once
+	changed bool          // the two sides' rules differ
+	here    map[flip]bool // every flip
+	general []flip        // the flips no other flip of here covers, in order
+}
+
+// flips computes, once per distinct pair of rule sets, the requests whose
+// decision flips in scope ns. A decision depends only on the rules that
+// apply to the subject (Authorize visits exactly the bindings Rules
+// lists), and rule matching ignores the namespace, so subjects holding the
+// same rules on both sides (as every holder of a changed role often does)
+// share the result; the key tells cluster-wide from namespaced scopes and
+// RoleBinding rules from ClusterRoleBinding ones, which the scopes treat
+// differently.
+func (d *differ) flips(u user.Info, ns string, oldRefs, newRefs []rbac.RuleRef) *scopeFlips {
+	key := ruleSetKey(ns != "", oldRefs, newRefs)
+	d.mu.Lock()
+	e := d.memo[key]
+	if e == nil {
+		e = &scopeFlips{}
+		d.memo[key] = e
+	}
+	d.mu.Unlock()
+	e.once.Do(func() { d.computeFlips(e, u, ns, oldRefs, newRefs) })
+	return e
+}
+
+func (d *differ) computeFlips(e *scopeFlips, u user.Info, ns string, oldRefs, newRefs []rbac.RuleRef) {
+	if ns != "" {
+		// Where the namespace's own rules are the same on both sides, a
+		// flip there is a flip of the cluster-wide rules, already
+		// reported; where they differ, a value they do not name decides
+		// like the fresh value (a cluster rule that allows a fresh value
+		// allows every value), so their values suffice.
+		oldRefs, newRefs = roleBindingRules(oldRefs), roleBindingRules(newRefs)
+	}
+	changed := changedRules(oldRefs, newRefs)
+	if len(changed) == 0 {
+		return
+	}
+	e.changed = true
+	e.here = map[flip]bool{}
+	var flips []flip
+	for _, a := range atoms(changed) {
+		if ns != "" && clusterScoped(a) {
+			continue // a RoleBinding cannot grant a cluster-scoped request
+		}
+		req := a.request(u, ns)
+		was, is := d.allowed(d.old, req), d.allowed(d.new, req)
+		if was != is {
+			f := flip{a: a, granted: is}
+			e.here[f] = true
+			flips = append(flips, f)
+		}
+	}
+	for _, f := range flips {
+		if !subsumed(f, e.here, false) {
+			e.general = append(e.general, f)
+		}
+	}
+}
+
+// ruleSetKey identifies the rules of both sides as sets (a decision does
+// not depend on order or repetition), with the kind of binding that
+// grants each one, and whether the scope is a namespace.
+func ruleSetKey(namespaced bool, oldRefs, newRefs []rbac.RuleRef) [sha256.Size]byte {
+	h := sha256.New()
+	if namespaced {
+		h.Write([]byte{1})
+	} else {
+		h.Write([]byte{0})
+	}
+	for _, refs := range [2][]rbac.RuleRef{oldRefs, newRefs} {
+		keys := make([]string, 0, len(refs))
+		for _, r := range refs {
+			kind := "c"
+			if r.Binding.Kind == rbac.KindRoleBinding {
+				kind = "r"
+			}
+			keys = append(keys, kind+ruleString(r.Rule))
+		}
+		slices.Sort(keys)
+		keys = slices.Compact(keys)
+		for _, k := range keys {
+			h.Write([]byte(k))
+			h.Write([]byte{1})
+		}
+		h.Write([]byte{2})
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 func (d *differ) allowed(idx *rbac.Index, req authorizer.AttributesRecord) bool {
