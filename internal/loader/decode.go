@@ -191,6 +191,12 @@ func decodeDocument(name string, d document) ([]Object, error) {
 	if bytes.Equal(bytes.TrimSpace(jsonData), []byte("null")) {
 		return nil, nil
 	}
+	// Fast path: a well-formed object of a known kind that is not a v1
+	// list decodes in one pass. Everything else takes the path below,
+	// which finds the precise error or expands the list.
+	if obj, gvk, err := strictDecoder.Decode(jsonData, nil, nil); err == nil && gvk != nil && !isV1List(*gvk) {
+		return []Object{{Object: obj, Source: src}}, nil
+	}
 	var meta struct {
 		APIVersion string            `json:"apiVersion"`
 		Kind       string            `json:"kind"`
@@ -205,7 +211,7 @@ func decodeDocument(name string, d document) ([]Object, error) {
 	case meta.APIVersion == "":
 		return nil, fmt.Errorf("%s: apiVersion: missing for kind %s", src, meta.Kind)
 	}
-	if strings.HasSuffix(meta.Kind, "List") && meta.APIVersion == "v1" {
+	if isV1List(schema.FromAPIVersionAndKind(meta.APIVersion, meta.Kind)) {
 		var out []Object
 		for i, item := range meta.Items {
 			objs, err := decodeDocument(fmt.Sprintf("%s: items[%d]", name, i), document{data: item, line: d.line})
@@ -287,4 +293,10 @@ func GVK(obj k8sruntime.Object) schema.GroupVersionKind {
 		return gvks[0]
 	}
 	return gvk
+}
+
+// isV1List tells whether gvk is a core v1 list (List, ConfigMapList, ...),
+// whose items are loaded one by one.
+func isV1List(gvk schema.GroupVersionKind) bool {
+	return gvk.Group == "" && gvk.Version == "v1" && strings.HasSuffix(gvk.Kind, "List")
 }
