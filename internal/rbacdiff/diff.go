@@ -3,7 +3,6 @@ package rbacdiff
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"runtime"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"sync/atomic"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
@@ -70,7 +70,8 @@ func (r *Result) Escalations() int {
 
 // Diff compares two indexed policies.
 func Diff(old, new *rbac.Index) *Result {
-	d := &differ{old: old, new: new, risks: rbaclint.Risks(), memo: map[[sha256.Size]byte]*scopeFlips{}}
+	d := &differ{old: old, new: new, risks: rbaclint.Risks(), memo: map[string]*candidates{}}
+	d.olds, d.news = newRuleStrings(old.Policy()), newRuleStrings(new.Policy())
 	res := &Result{Changes: []Change{}, Objects: diffObjects(old.Policy(), new.Policy())}
 	dirty := dirtyScopes(old.Policy(), new.Policy())
 	var work []scoped
@@ -107,11 +108,12 @@ func Diff(old, new *rbac.Index) *Result {
 }
 
 type differ struct {
-	old, new *rbac.Index
-	risks    []rbaclint.Risk
+	old, new   *rbac.Index
+	risks      []rbaclint.Risk
+	olds, news ruleStrings
 
 	mu   sync.Mutex
-	memo map[[sha256.Size]byte]*scopeFlips
+	memo map[string]*candidates
 }
 
 // scoped is a subject and the namespaces where a RoleBinding names it.
@@ -194,60 +196,61 @@ func (d *differ) subject(sc scoped) []Change {
 	return out
 }
 
-// scopeFlips is what one scope's rules flip, shared by every subject that
-// holds the same rules there.
+// candidates are the atoms of one scope's changed rules that the rules
+// only one side holds decide differently, shared by every subject whose
+// rules differ in the same way.
+type candidates struct {
+	once  sync.Once
+	atoms []flip // the atom and whether the new-only rules allow it
+}
+
+// scopeFlips is what one scope's rules flip for one subject.
 type scopeFlips struct {
-	once    sync.Once
 	changed bool          // the two sides' rules differ
 	here    map[flip]bool // every flip
 	general []flip        // the flips no other flip of here covers, in order
 }
 
-// flips computes, once per distinct pair of rule sets, the requests whose
-// decision flips in scope ns. A decision depends only on the rules that
-// apply to the subject (Authorize visits exactly the bindings Rules
-// lists), and rule matching ignores the namespace, so subjects holding the
-// same rules on both sides (as every holder of a changed role often does)
-// share the result; the key tells cluster-wide from namespaced scopes and
-// RoleBinding rules from ClusterRoleBinding ones, which the scopes treat
-// differently.
-func (d *differ) flips(u user.Info, ns string, oldRefs, newRefs []rbac.RuleRef) *scopeFlips {
-	key := ruleSetKey(ns != "", oldRefs, newRefs)
-	d.mu.Lock()
-	e := d.memo[key]
-	if e == nil {
-		e = &scopeFlips{}
-		d.memo[key] = e
-	}
-	d.mu.Unlock()
-	e.once.Do(func() { d.computeFlips(e, u, ns, oldRefs, newRefs) })
-	return e
-}
-
-func (d *differ) computeFlips(e *scopeFlips, u user.Info, ns string, oldRefs, newRefs []rbac.RuleRef) {
+// flips finds the requests whose decision flips in scope ns. Only atoms of
+// the changed rules can flip (see changedRules). A decision is whether any
+// rule that applies allows the request (Authorize visits exactly the
+// bindings Rules lists): where a rule both sides hold allows it, nothing
+// flips, and otherwise the rules only the old side holds decide before and
+// those only the new side holds after. So an atom flips only if those two
+// sets decide it differently; that test depends on the changed rules
+// alone, is computed once per distinct change (every holder of a changed
+// role shares it), and each subject asks the engine only about the atoms
+// that pass it.
+func (d *differ) flips(u user.Info, ns string, oldRefs, newRefs []rbac.RuleRef) scopeFlips {
+	var e scopeFlips
+	oldAll, newAll := d.olds.set(oldRefs), d.news.set(newRefs)
+	oldOnly, newOnly := minus(oldAll, newAll), minus(newAll, oldAll)
+	var changed []rbacv1.PolicyRule
 	if ns != "" {
 		// Where the namespace's own rules are the same on both sides, a
 		// flip there is a flip of the cluster-wide rules, already
 		// reported; where they differ, a value they do not name decides
 		// like the fresh value (a cluster rule that allows a fresh value
 		// allows every value), so their values suffice.
-		oldRefs, newRefs = roleBindingRules(oldRefs), roleBindingRules(newRefs)
+		changed = changedRules(d.olds.set(roleBindingRules(oldRefs)), d.news.set(roleBindingRules(newRefs)))
+	} else {
+		changed = append(slices.Clip(oldOnly), newOnly...) // changedRules of all the rules
 	}
-	changed := changedRules(oldRefs, newRefs)
 	if len(changed) == 0 {
-		return
+		return e
 	}
 	e.changed = true
+	c := d.candidates(ns, changed, oldOnly, newOnly)
 	e.here = map[flip]bool{}
 	var flips []flip
-	for _, a := range atoms(changed) {
-		if ns != "" && clusterScoped(a) {
-			continue // a RoleBinding cannot grant a cluster-scoped request
+	for _, f := range c.atoms {
+		// The side whose only-rules allow the atom allows it; the atom
+		// flips unless the other side allows it too.
+		other := d.old
+		if !f.granted {
+			other = d.new
 		}
-		req := a.request(u, ns)
-		was, is := d.allowed(d.old, req), d.allowed(d.new, req)
-		if was != is {
-			f := flip{a: a, granted: is}
+		if !d.allowed(other, f.a.request(u, ns)) {
 			e.here[f] = true
 			flips = append(flips, f)
 		}
@@ -257,38 +260,120 @@ func (d *differ) computeFlips(e *scopeFlips, u user.Info, ns string, oldRefs, ne
 			e.general = append(e.general, f)
 		}
 	}
+	return e
 }
 
-// ruleSetKey identifies the rules of both sides as sets (a decision does
-// not depend on order or repetition), with the kind of binding that
-// grants each one, and whether the scope is a namespace.
-func ruleSetKey(namespaced bool, oldRefs, newRefs []rbac.RuleRef) [sha256.Size]byte {
-	h := sha256.New()
-	if namespaced {
-		h.Write([]byte{1})
-	} else {
-		h.Write([]byte{0})
+// candidates returns, once per (scope kind, changed rules, old-only
+// rules, new-only rules), the atoms of the changed rules that the old-only
+// and the new-only rules decide differently, in the order of atoms.
+func (d *differ) candidates(ns string, changed, oldOnly, newOnly []rbacv1.PolicyRule) *candidates {
+	var b strings.Builder
+	if ns != "" {
+		b.WriteByte('n')
 	}
-	for _, refs := range [2][]rbac.RuleRef{oldRefs, newRefs} {
-		keys := make([]string, 0, len(refs))
-		for _, r := range refs {
-			kind := "c"
-			if r.Binding.Kind == rbac.KindRoleBinding {
-				kind = "r"
+	for _, list := range [3][]rbacv1.PolicyRule{changed, oldOnly, newOnly} {
+		for _, r := range list {
+			b.WriteString(ruleString(r))
+			b.WriteByte(1)
+		}
+		b.WriteByte(2)
+	}
+	key := b.String()
+	d.mu.Lock()
+	c := d.memo[key]
+	if c == nil {
+		c = &candidates{}
+		d.memo[key] = c
+	}
+	d.mu.Unlock()
+	c.once.Do(func() {
+		was, is := soleRoleIndex(oldOnly), soleRoleIndex(newOnly)
+		for _, a := range atoms(changed) {
+			if ns != "" && clusterScoped(a) {
+				continue // a RoleBinding cannot grant a cluster-scoped request
 			}
-			keys = append(keys, kind+ruleString(r.Rule))
+			req := a.request(soleUser, ns)
+			if w, i := d.allowed(was, req), d.allowed(is, req); w != i {
+				c.atoms = append(c.atoms, flip{a: a, granted: i})
+			}
 		}
-		slices.Sort(keys)
-		keys = slices.Compact(keys)
-		for _, k := range keys {
-			h.Write([]byte(k))
-			h.Write([]byte{1})
+	})
+	return c
+}
+
+// soleUser holds the rules of a soleRoleIndex.
+var soleUser user.Info = &user.DefaultInfo{Name: "kauth:rbacdiff"}
+
+// soleRoleIndex indexes one cluster role with rules, bound cluster-wide to
+// soleUser, so that the engine's own matching decides by those rules alone.
+func soleRoleIndex(rules []rbacv1.PolicyRule) *rbac.Index {
+	const name = "kauth:rbacdiff"
+	return rbac.NewIndex(&rbac.Policy{
+		ClusterRoles: []*rbacv1.ClusterRole{{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}},
+		ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: rbac.KindClusterRole, Name: name},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: soleUser.GetName()}},
+		}},
+	})
+}
+
+// ruleStrings holds the ruleString of every rule of one policy's roles,
+// by role and position, computed once before the subjects are diffed and
+// only read afterwards.
+type ruleStrings map[rbac.ObjectKey][]keyedRule
+
+type keyedRule struct {
+	key  string
+	rule rbacv1.PolicyRule
+}
+
+func newRuleStrings(p *rbac.Policy) ruleStrings {
+	m := make(ruleStrings, len(p.ClusterRoles)+len(p.Roles))
+	add := func(k rbac.ObjectKey, rules []rbacv1.PolicyRule) {
+		strs := make([]keyedRule, len(rules))
+		for i, r := range rules {
+			strs[i] = keyedRule{ruleString(r), r}
 		}
-		h.Write([]byte{2})
+		m[k] = strs
 	}
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	return sum
+	for _, r := range p.ClusterRoles {
+		add(rbac.ObjectKey{Kind: rbac.KindClusterRole, Name: r.Name}, r.Rules)
+	}
+	for _, r := range p.Roles {
+		add(rbac.ObjectKey{Kind: rbac.KindRole, Namespace: r.Namespace, Name: r.Name}, r.Rules)
+	}
+	return m
+}
+
+// set maps the rules of refs by ruleString.
+func (rs ruleStrings) set(refs []rbac.RuleRef) map[string]rbacv1.PolicyRule {
+	m := make(map[string]rbacv1.PolicyRule, len(refs))
+	for _, r := range refs {
+		// The engine's rule is the role's rule at Index; compare to be sure.
+		if strs := rs[r.Role]; r.Index < len(strs) && sameRule(r.Rule, strs[r.Index].rule) {
+			m[strs[r.Index].key] = r.Rule
+			continue
+		}
+		m[ruleString(r.Rule)] = r.Rule
+	}
+	return m
+}
+
+// minus returns the rules of a that b does not hold, ordered by ruleString.
+func minus(a, b map[string]rbacv1.PolicyRule) []rbacv1.PolicyRule {
+	keys := make([]string, 0, len(a))
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	out := make([]rbacv1.PolicyRule, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, a[k])
+	}
+	return out
 }
 
 func (d *differ) allowed(idx *rbac.Index, req authorizer.AttributesRecord) bool {
@@ -301,29 +386,8 @@ func (d *differ) allowed(idx *rbac.Index, req authorizer.AttributesRecord) bool 
 // both sides is decided the same. Their values also suffice to enumerate
 // requests: a value they do not name decides like a fresh one (a shared
 // rule that allows a fresh value allows every value).
-func changedRules(a, b []rbac.RuleRef) []rbacv1.PolicyRule {
-	set := func(refs []rbac.RuleRef) map[string]rbacv1.PolicyRule {
-		m := make(map[string]rbacv1.PolicyRule, len(refs))
-		for _, r := range refs {
-			m[ruleString(r.Rule)] = r.Rule
-		}
-		return m
-	}
-	sa, sb := set(a), set(b)
-	var out []rbacv1.PolicyRule
-	for _, m := range [2][2]map[string]rbacv1.PolicyRule{{sa, sb}, {sb, sa}} {
-		keys := make([]string, 0, len(m[0]))
-		for k := range m[0] {
-			if _, ok := m[1][k]; !ok {
-				keys = append(keys, k)
-			}
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			out = append(out, m[0][k])
-		}
-	}
-	return out
+func changedRules(sa, sb map[string]rbacv1.PolicyRule) []rbacv1.PolicyRule {
+	return append(minus(sa, sb), minus(sb, sa)...)
 }
 
 func ruleString(r rbacv1.PolicyRule) string {
