@@ -169,7 +169,7 @@ func (s Subject) lint() rbaclint.Subject {
 func (d *differ) subject(sc scoped) []Change {
 	u := rbaclint.SubjectUser(sc.s.lint())
 	var out []Change
-	var cluster map[flip]bool
+	var cluster *flipSet
 	for _, ns := range sc.scopes {
 		oldRefs, _ := d.old.Rules(u, ns)
 		newRefs, _ := d.new.Rules(u, ns)
@@ -180,7 +180,7 @@ func (d *differ) subject(sc scoped) []Change {
 		// Keep only the most general flips: a "*" line covers the specific
 		// ones, and a cluster-wide line covers every namespace.
 		kept := e.general
-		if len(cluster) > 0 {
+		if cluster != nil && len(cluster.m) > 0 {
 			kept = make([]flip, 0, len(e.general))
 			for _, f := range e.general {
 				if !subsumed(f, cluster, true) {
@@ -189,7 +189,7 @@ func (d *differ) subject(sc scoped) []Change {
 			}
 		}
 		if ns == "" {
-			cluster = e.here
+			cluster = &e.here
 		}
 		out = append(out, d.lines(sc.s, ns, kept)...)
 	}
@@ -206,9 +206,9 @@ type candidates struct {
 
 // scopeFlips is what one scope's rules flip for one subject.
 type scopeFlips struct {
-	changed bool          // the two sides' rules differ
-	here    map[flip]bool // every flip
-	general []flip        // the flips no other flip of here covers, in order
+	changed bool    // the two sides' rules differ
+	here    flipSet // every flip
+	general []flip  // the flips no other flip of here covers, in order
 }
 
 // flips finds the requests whose decision flips in scope ns. Only atoms of
@@ -241,7 +241,6 @@ func (d *differ) flips(u user.Info, ns string, oldRefs, newRefs []rbac.RuleRef) 
 	}
 	e.changed = true
 	c := d.candidates(ns, changed, oldOnly, newOnly)
-	e.here = map[flip]bool{}
 	var flips []flip
 	for _, f := range c.atoms {
 		// The side whose only-rules allow the atom allows it; the atom
@@ -251,12 +250,12 @@ func (d *differ) flips(u user.Info, ns string, oldRefs, newRefs []rbac.RuleRef) 
 			other = d.new
 		}
 		if !d.allowed(other, f.a.request(u, ns)) {
-			e.here[f] = true
+			e.here.add(f)
 			flips = append(flips, f)
 		}
 	}
 	for _, f := range flips {
-		if !subsumed(f, e.here, false) {
+		if !subsumed(f, &e.here, false) {
 			e.general = append(e.general, f)
 		}
 	}
@@ -409,15 +408,33 @@ func sortChanges(cs []Change) {
 	})
 }
 
+// flipSet is a set of flips, with which fresh values its atoms use, so
+// that a lookup of a more general atom it cannot hold is skipped.
+type flipSet struct {
+	m                       map[flip]bool
+	verb, group, res, paths bool // some atom has the fresh verb, group, resource, or a path wildcard
+}
+
+func (s *flipSet) add(f flip) {
+	if s.m == nil {
+		s.m = map[flip]bool{}
+	}
+	s.m[f] = true
+	s.verb = s.verb || f.a.verb == anyVerb
+	s.group = s.group || f.a.group == anyGroup
+	s.res = s.res || f.a.resource == anyResource
+	s.paths = s.paths || strings.HasSuffix(f.a.path, anyPath)
+}
+
 // subsumed tells whether set holds a flip of the same direction that is
 // more general than f (or, with self, equal to it).
-func subsumed(f flip, set map[flip]bool, self bool) bool {
-	if len(set) == 0 {
+func subsumed(f flip, set *flipSet, self bool) bool {
+	if set == nil || len(set.m) == 0 {
 		return false
 	}
 	found := false
-	generalize(f.a, func(g atom) bool {
-		found = (self || g != f.a) && set[flip{a: g, granted: f.granted}]
+	generalize(f.a, set, func(g atom) bool {
+		found = (self || g != f.a) && set.m[flip{a: g, granted: f.granted}]
 		return found
 	})
 	return found
@@ -426,11 +443,23 @@ func subsumed(f flip, set map[flip]bool, self bool) bool {
 // generalize calls fn with a and every atom whose line covers a, until fn
 // returns true: a fresh value in place of any of its values (a fresh
 // resource without subresource stands for every resource and
-// subresource), and for paths every prefix wildcard.
-func generalize(a atom, fn func(atom) bool) {
-	for _, v := range [2]string{a.verb, anyVerb} {
+// subresource), and for paths every prefix wildcard. It leaves out the
+// atoms with a fresh verb, group or resource or a path wildcard that in
+// does not hold.
+func generalize(a atom, in *flipSet, fn func(atom) bool) {
+	verbs := []string{a.verb}
+	if in.verb {
+		verbs = append(verbs, anyVerb)
+	}
+	for _, v := range verbs {
 		if a.nonResource {
-			if fn(atom{nonResource: true, verb: v, path: a.path}) || fn(atom{nonResource: true, verb: v, path: anyPath}) {
+			if fn(atom{nonResource: true, verb: v, path: a.path}) {
+				return
+			}
+			if !in.paths {
+				continue
+			}
+			if fn(atom{nonResource: true, verb: v, path: anyPath}) {
 				return
 			}
 			for i := range len(a.path) + 1 {
@@ -440,8 +469,16 @@ func generalize(a atom, fn func(atom) bool) {
 			}
 			continue
 		}
-		for _, g := range [2]string{a.group, anyGroup} {
-			for _, p := range [3][2]string{{a.resource, a.sub}, {anyResource, a.sub}, {anyResource, ""}} {
+		groups := []string{a.group}
+		if in.group {
+			groups = append(groups, anyGroup)
+		}
+		pairs := [][2]string{{a.resource, a.sub}}
+		if in.res {
+			pairs = append(pairs, [2]string{anyResource, a.sub}, [2]string{anyResource, ""})
+		}
+		for _, g := range groups {
+			for _, p := range pairs {
 				for _, n := range [2]string{a.name, anyName} {
 					if fn(atom{verb: v, group: g, resource: p[0], sub: p[1], name: n}) {
 						return
