@@ -1,11 +1,14 @@
 package apf
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	utilflowcontrol "k8s.io/apiserver/pkg/util/flowcontrol"
 	"k8s.io/apiserver/pkg/util/flowcontrol/fairqueuing/eventclock"
 	"k8s.io/apiserver/pkg/util/flowcontrol/fairqueuing/queueset"
@@ -58,6 +61,9 @@ func runController(t *testing.T, cfg *Config, scl int) map[string][4]int {
 	for _, fs := range cfg.FlowSchemas {
 		objs = append(objs, fs.DeepCopy())
 	}
+	// The gauges are global: clear what an earlier run published, so that
+	// only this controller's values can be read below.
+	fcmetrics.Reset()
 	client := fake.NewSimpleClientset(objs...)
 	// The controller writes FlowSchema status only after it has digested
 	// the whole configuration: the first such write is the signal.
@@ -83,10 +89,24 @@ func runController(t *testing.T, cfg *Config, scl int) map[string][4]int {
 	factory.Start(stop)
 	go func() { _ = ctl.Run(stop) }()
 	<-digested
-	return gatherLimits(t, cfg)
+	// The status patch and the gauges are written by different steps of
+	// the controller; wait (bounded) until every level has all four.
+	var got map[string][4]int
+	err := wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 30*time.Second, true,
+		func(context.Context) (bool, error) {
+			var n int
+			got, n = gatherLimits(t, cfg)
+			return n == 4*len(cfg.PriorityLevels), nil
+		})
+	if err != nil {
+		t.Fatalf("the upstream controller did not publish every level's limits: %v (got %v)", err, got)
+	}
+	return got
 }
 
-func gatherLimits(t *testing.T, cfg *Config) map[string][4]int {
+// gatherLimits reads the four limit gauges per level and counts how many
+// values it found.
+func gatherLimits(t *testing.T, cfg *Config) (map[string][4]int, int) {
 	t.Helper()
 	families, err := legacyregistry.DefaultGatherer.Gather()
 	if err != nil {
@@ -98,6 +118,7 @@ func gatherLimits(t *testing.T, cfg *Config) map[string][4]int {
 		levels[pl.Name] = true
 	}
 	out := map[string][4]int{}
+	found := 0
 	for _, f := range families {
 		name := strings.TrimPrefix(f.GetName(), "apiserver_flowcontrol_")
 		i, ok := names[name]
@@ -110,9 +131,10 @@ func gatherLimits(t *testing.T, cfg *Config) map[string][4]int {
 					v := out[lp.GetValue()]
 					v[i] = int(m.GetGauge().GetValue())
 					out[lp.GetValue()] = v
+					found++
 				}
 			}
 		}
 	}
-	return out
+	return out, found
 }
