@@ -53,6 +53,18 @@ func TestSeedCreatesThenReplaces(t *testing.T) {
 	}
 }
 
+func TestSeedCreatesMissingNamespaces(t *testing.T) {
+	t.Parallel()
+	role := "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\n  namespace: dev\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: default\n"
+	s := startServer(t, func(c *Config) { c.KubeconfigOut = ""; c.Seed = []string{writeFile(t, "role.yaml", role)} })
+	if _, err := s.Store().Get(context.Background(), gvrNamespaces, "", "dev"); err != nil {
+		t.Errorf("namespace of a seeded Role: %v", err)
+	}
+	if _, err := s.Store().Get(context.Background(), gvrRoles, "dev", "reader"); err != nil {
+		t.Errorf("seeded Role: %v", err)
+	}
+}
+
 func TestSeedErrorsNameFileAndLine(t *testing.T) {
 	t.Parallel()
 	bad := "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: ok\n  namespace: default\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: broken\n  namespace: default\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Foo\n  name: ok\n"

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,6 +42,12 @@ func (s *Server) seedSources(ctx context.Context) error {
 	if err != nil {
 		return configError(fmt.Errorf("--seed: %w", err))
 	}
+	for _, ns := range implicitNamespaces(objs) {
+		body, _ := json.Marshal(ns.Object)
+		if err := s.loopbackDo(ctx, http.MethodPost, "/api/v1/namespaces", body, nil); err != nil && !apierrors.IsAlreadyExists(err) {
+			return configError(fmt.Errorf("%s: creating namespace %q for it: %w", ns.Source, ns.Object.(*corev1.Namespace).Name, err))
+		}
+	}
 	slices.SortStableFunc(objs, func(a, b loader.Object) int {
 		return boolRank(loader.GVK(b.Object).Kind == "Namespace") - boolRank(loader.GVK(a.Object).Kind == "Namespace")
 	})
@@ -56,6 +63,39 @@ func (s *Server) seedSources(ctx context.Context) error {
 		}
 	}
 	return configError(errors.Join(errs...))
+}
+
+// implicitNamespaces returns a Namespace for every namespace the seed
+// objects live in but do not create themselves: a repository of RBAC rarely
+// holds its Namespaces, and a sandbox of it should still load. They are
+// only created, never replaced (the server's own namespaces exist already).
+// Each carries the source of the first object that names it.
+func implicitNamespaces(objs []loader.Object) []loader.Object {
+	declared := map[string]bool{}
+	for _, o := range objs {
+		if loader.GVK(o.Object).Kind == "Namespace" {
+			if m, err := meta.Accessor(o.Object); err == nil {
+				declared[m.GetName()] = true
+			}
+		}
+	}
+	var out []loader.Object
+	for _, o := range objs {
+		m, err := meta.Accessor(o.Object)
+		ns := ""
+		if err == nil {
+			ns = m.GetNamespace()
+		}
+		if ns == "" || declared[ns] || clusterScoped[loader.GVK(o.Object).GroupKind()] {
+			continue
+		}
+		declared[ns] = true
+		out = append(out, loader.Object{Source: o.Source, Object: &corev1.Namespace{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+			ObjectMeta: metav1.ObjectMeta{Name: ns},
+		}})
+	}
+	return out
 }
 
 func boolRank(b bool) int {
