@@ -71,6 +71,7 @@ type child struct {
 	url    string
 	kc     string
 	done   chan error
+	killed sync.Once
 }
 
 type lockedBuffer struct {
@@ -139,12 +140,14 @@ func runChild(t *testing.T, args ...string) (int, string) {
 	return 0, errOut.String()
 }
 
+// kill sends SIGKILL (a no-op for a process that has already exited) and
+// waits for the Wait goroutine, once: the test and its cleanup both call it,
+// and only that goroutine may touch the Cmd's state.
 func (c *child) kill() {
-	if c.cmd.ProcessState == nil {
+	c.killed.Do(func() {
 		_ = c.cmd.Process.Kill()
 		<-c.done
-		c.done <- nil
-	}
+	})
 }
 
 // client returns an admin HTTP/2 client of the child from its kubeconfig
