@@ -18,6 +18,9 @@ const (
 type UsageError struct {
 	Err   error
 	Hints []string
+	// Input marks a bad input file or value rather than a command-line
+	// mistake: it names its file, so no "--help" line follows it.
+	Input bool
 }
 
 func (e *UsageError) Error() string { return e.Err.Error() }
@@ -33,7 +36,7 @@ func InputError(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &UsageError{Err: err}
+	return &UsageError{Err: err, Input: true}
 }
 
 // ResultError is a negative answer: the command printed its result and

@@ -96,7 +96,7 @@ func printError(s *output.Streams, cmd *cobra.Command, err error, debug bool) {
 		fmt.Fprintf(s.ErrOut, "kauth: hint: %s\n", h)
 	}
 	var ue *cli.UsageError
-	if errors.As(err, &ue) && cmd != nil && isUsageMistake(err) {
+	if errors.As(err, &ue) && !ue.Input && cmd != nil && isUsageMistake(err) {
 		fmt.Fprintf(s.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 }
