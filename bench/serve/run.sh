@@ -24,26 +24,7 @@ trap 'rm -rf "$work"' EXIT
 (cd "$root" && go build -o "$work/kauth" ./cmd/kauth && go build -o "$work/loadgen" ./bench/serve/loadgen)
 
 printf 'bench-token,bench,1001,readers\n' >"$work/tokens.csv"
-cat >"$work/policy.yaml" <<'YAML'
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: cm-reader, namespace: default}
-rules:
-- apiGroups: [""]
-  resources: ["configmaps"]
-  verbs: ["get", "list"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: readers, namespace: default}
-subjects: [{kind: Group, name: readers, apiGroup: rbac.authorization.k8s.io}]
-roleRef: {kind: Role, name: cm-reader, apiGroup: rbac.authorization.k8s.io}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: bench, namespace: default}
-data: {key: value}
-YAML
+cp "$root/bench/serve/testdata/policy.yaml" "$work/policy.yaml"
 
 # measure MODE TOKEN: runs inside "kauth serve -- sh -c", where $PPID is
 # the kauth process.

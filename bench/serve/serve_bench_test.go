@@ -18,25 +18,8 @@ import (
 
 const tokens = "bench-token,bench,1001,readers\n"
 
-const policy = `apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: cm-reader, namespace: default}
-rules:
-- apiGroups: [""]
-  resources: ["configmaps"]
-  verbs: ["get", "list"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: readers, namespace: default}
-subjects: [{kind: Group, name: readers, apiGroup: rbac.authorization.k8s.io}]
-roleRef: {kind: Role, name: cm-reader, apiGroup: rbac.authorization.k8s.io}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: bench, namespace: default}
-data: {key: value}
-`
+// policy is the RBAC and data the benchmarks seed, shared with run.sh.
+const policy = "testdata/policy.yaml"
 
 // start runs a server until the benchmark ends.
 func start(b *testing.B, mutate func(*localserver.Config)) *localserver.Server {
@@ -125,12 +108,12 @@ func BenchmarkRequests(b *testing.B) {
 	}{
 		{"authz", "bench-token", func(c *localserver.Config) {
 			c.TokenAuthFile = write(b, "tokens.csv", tokens)
-			c.Seed = []string{write(b, "policy.yaml", policy)}
+			c.Seed = []string{policy}
 		}},
 		{"baseline", "bench-token", func(c *localserver.Config) {
 			c.TokenAuthFile = write(b, "tokens.csv", tokens)
 			c.AuthorizationModes = []string{localserver.ModeAlwaysAllow}
-			c.Seed = []string{write(b, "policy.yaml", policy)}
+			c.Seed = []string{policy}
 		}},
 	}
 	for _, m := range modes {
