@@ -87,7 +87,9 @@ type quotaStatus struct {
 	registry *quota.Registry
 }
 
-// quotaTracked are the resources whose objects the controller counts; a
+// quotaTracked are the namespaced resources whose objects the controller
+// counts, as kube-controller-manager counts every quotable resource it
+// discovers; the ones the server does not serve are left out. A
 // count/<resource>.<group> of any other resource keeps what admission
 // charged.
 var quotaTracked = []schema.GroupVersionResource{
@@ -98,6 +100,10 @@ var quotaTracked = []schema.GroupVersionResource{
 	corev1.SchemeGroupVersion.WithResource("secrets"),
 	corev1.SchemeGroupVersion.WithResource("replicationcontrollers"),
 	corev1.SchemeGroupVersion.WithResource("resourcequotas"),
+	corev1.SchemeGroupVersion.WithResource("serviceaccounts"),
+	corev1.SchemeGroupVersion.WithResource("limitranges"),
+	rbacv1.SchemeGroupVersion.WithResource("roles"),
+	rbacv1.SchemeGroupVersion.WithResource("rolebindings"),
 }
 
 func newQuotaStatus(cfg Config) *quotaStatus {

@@ -87,7 +87,10 @@ func TestQuotaStatusController(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "compute"},
 		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
 			corev1.ResourcePods: resource.MustParse("10"), corev1.ResourceRequestsCPU: resource.MustParse("4"),
-			"count/configmaps": resource.MustParse("5"),
+			"count/configmaps":                             resource.MustParse("5"),
+			"count/serviceaccounts":                        resource.MustParse("5"),
+			"count/roles.rbac.authorization.k8s.io":        resource.MustParse("5"),
+			"count/rolebindings.rbac.authorization.k8s.io": resource.MustParse("5"),
 		}},
 	}
 	done := pod("team", "finished", map[corev1.ResourceName]string{corev1.ResourceCPU: "3"})
@@ -99,6 +102,10 @@ func TestQuotaStatusController(t *testing.T) {
 		pod("team", "b", map[corev1.ResourceName]string{corev1.ResourceCPU: "1"}),
 		done,
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "c"}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "default"}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "builder"}},
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "reader"}},
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "other", Name: "reader"}},
 		pod("other", "elsewhere", map[corev1.ResourceName]string{corev1.ResourceCPU: "1"}))
 	w, err := h.client.CoreV1().ResourceQuotas("team").Watch(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -111,7 +118,10 @@ func TestQuotaStatusController(t *testing.T) {
 	for k, v := range got.Status.Used {
 		used[string(k)] = v.String()
 	}
-	want := map[string]string{"pods": "2", "requests.cpu": "1500m", "count/configmaps": "1"}
+	want := map[string]string{
+		"pods": "2", "requests.cpu": "1500m", "count/configmaps": "1", "count/serviceaccounts": "2",
+		"count/roles.rbac.authorization.k8s.io": "1", "count/rolebindings.rbac.authorization.k8s.io": "0",
+	}
 	if diff := cmp.Diff(want, used); diff != "" {
 		t.Errorf("status.used (-want +got):\n%s", diff)
 	}
