@@ -3,6 +3,7 @@ package admission
 import (
 	"context"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -23,14 +24,15 @@ import (
 // Controllers are the background loops that go with the plugins.
 type Controllers struct {
 	cfg    Config
-	queues []func(context.Context)
+	queues []func(ctx context.Context, synced func())
+	synced chan struct{}
 }
 
 // NewControllers registers the quota status controller and, when
 // namespaceCreator is true, the namespace-creator controller on cfg's
 // informers. Call it before starting the informers, then [Controllers.Run].
 func NewControllers(cfg Config, namespaceCreator bool) *Controllers {
-	c := &Controllers{cfg: cfg}
+	c := &Controllers{cfg: cfg, synced: make(chan struct{})}
 	c.queues = append(c.queues, newQuotaStatus(cfg).run)
 	if namespaceCreator {
 		c.queues = append(c.queues, newCreatorBindings(cfg).run)
@@ -40,11 +42,21 @@ func NewControllers(cfg Config, namespaceCreator bool) *Controllers {
 
 // Run runs the controllers until ctx ends.
 func (c *Controllers) Run(ctx context.Context) {
+	var pending sync.WaitGroup
 	for _, run := range c.queues {
-		go run(ctx)
+		pending.Add(1)
+		go run(ctx, sync.OnceFunc(pending.Done))
 	}
+	go func() { pending.Wait(); close(c.synced) }()
 	<-ctx.Done()
 }
+
+// Synced is closed once every controller has synced its caches and made
+// one pass over the objects that were there: quotas have their
+// status.used, creators their bindings. A sandbox that runs a command
+// once ready waits for it, so the command sees what a settled cluster
+// shows.
+func (c *Controllers) Synced() <-chan struct{} { return c.synced }
 
 // namespaceKeyed enqueues the namespace of every object an informer sees.
 func namespaceKeyed(q workqueue.TypedInterface[string], name func(metav1.Object) string) cache.ResourceEventHandler {
@@ -128,10 +140,25 @@ func newQuotaStatus(cfg Config) *quotaStatus {
 	return q
 }
 
-func (q *quotaStatus) run(ctx context.Context) {
+func (q *quotaStatus) run(ctx context.Context, synced func()) {
 	if !cache.WaitForCacheSync(ctx.Done(), q.synced...) {
 		return
 	}
+	// One pass over the namespaces that have quotas before the queue,
+	// which holds them too: the repeat finds nothing to change.
+	if quotas, ok := q.listers[corev1.Resource("resourcequotas")]; ok {
+		objs, _ := quotas.List(labels.Everything())
+		seen := map[string]bool{}
+		for _, o := range objs {
+			if m, err := meta.Accessor(o); err == nil && !seen[m.GetNamespace()] {
+				seen[m.GetNamespace()] = true
+				if err := q.sync(ctx, m.GetNamespace()); err != nil {
+					q.queue.AddRateLimited(m.GetNamespace())
+				}
+			}
+		}
+	}
+	synced()
 	drain(ctx, q.queue, q.sync)
 }
 
@@ -256,7 +283,7 @@ func newCreatorBindings(cfg Config) *creatorBindings {
 	return c
 }
 
-func (c *creatorBindings) run(ctx context.Context) {
+func (c *creatorBindings) run(ctx context.Context, synced func()) {
 	if err := c.ensureRole(ctx); err != nil && ctx.Err() == nil {
 		// The role is recreated by the next namespace event's sync.
 		c.queue.Add("")
@@ -264,6 +291,12 @@ func (c *creatorBindings) run(ctx context.Context) {
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
 		return
 	}
+	for _, name := range c.ns.GetStore().ListKeys() {
+		if err := c.sync(ctx, name); err != nil {
+			c.queue.AddRateLimited(name)
+		}
+	}
+	synced()
 	drain(ctx, c.queue, c.sync)
 }
 

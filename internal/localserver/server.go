@@ -238,6 +238,13 @@ func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(tls.NewListener(s.ln, s.http.TLSConfig)) }()
 	s.startAdmissionAndAPF(ctx)
+	// Ready once the controllers have settled what was there at start
+	// (quota status, creators' bindings), so a command run against the
+	// sandbox sees a settled cluster.
+	select {
+	case <-s.adm.controllers.Synced():
+	case <-ctx.Done():
+	}
 	close(s.ready)
 	select {
 	case err := <-errc:
