@@ -55,6 +55,15 @@ func WriteFiles(files []File, force bool) error {
 			}
 		}
 	}
+	// A folder made to hold a private key is private too (0700, like
+	// kubeadm's pki folder); one made for public files only is 0755.
+	for _, f := range files {
+		if dir := filepath.Dir(f.Path); f.Mode&0o077 == 0 {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return &WriteError{Path: dir, Err: err}
+			}
+		}
+	}
 	var done []string
 	for _, f := range files {
 		if err := writeAtomic(f, force); err != nil {

@@ -198,3 +198,43 @@ func TestWriteFilesAllOrNothing(t *testing.T) {
 		t.Errorf("b.crt = %q after force", b)
 	}
 }
+
+func TestWriteFilesMakesPrivateFolders(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	priv, pub := filepath.Join(dir, "pki", "sub"), filepath.Join(dir, "public")
+	files := []File{
+		{Path: filepath.Join(priv, "ca.crt"), Data: []byte("c"), Mode: modePublic},
+		{Path: filepath.Join(priv, "ca.key"), Data: []byte("k"), Mode: modePrivate},
+		{Path: filepath.Join(pub, "ca.crt"), Data: []byte("c"), Mode: modePublic},
+	}
+	if err := WriteFiles(files, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dir  string
+		want os.FileMode
+	}{{filepath.Join(dir, "pki"), 0o700}, {priv, 0o700}, {pub, 0o755 &^ umask(t)}} {
+		st, err := os.Stat(tc.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode().Perm(); got != tc.want {
+			t.Errorf("%s: mode %o, want %o", tc.dir, got, tc.want)
+		}
+	}
+}
+
+// umask reads the process umask from a folder it creates with 0777.
+func umask(t *testing.T) os.FileMode {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "probe")
+	if err := os.Mkdir(p, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0o777 &^ st.Mode().Perm()
+}

@@ -148,7 +148,7 @@ func TestSecretFilesAre0600FromTheStart(t *testing.T) {
 			return err
 		}
 		if d.IsDir() {
-			if p == data && info.Mode().Perm()&0o077 != 0 {
+			if (p == data || p == pki) && info.Mode().Perm()&0o077 != 0 {
 				t.Errorf("%s: directory mode %v", p, info.Mode().Perm())
 			}
 			return nil
