@@ -8,12 +8,14 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
+	metainternalversionscheme "k8s.io/apimachinery/pkg/apis/meta/internalversion/scheme"
+	metainternalversionvalidation "k8s.io/apimachinery/pkg/apis/meta/internalversion/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/endpoints/handlers/negotiation"
 	apistorage "k8s.io/apiserver/pkg/storage"
 
@@ -22,6 +24,22 @@ import (
 )
 
 func (a *API) serveGet(ctx context.Context, w http.ResponseWriter, req *http.Request, t target) {
+	if rv := req.URL.Query().Get("resourceVersion"); rv != "" {
+		// "" reads the latest object, "0" any version (the store is always
+		// current), a number one at least that new: like the watch cache,
+		// wait briefly for a version the store has not reached, then 504.
+		n, err := apistorage.APIObjectVersioner{}.ParseResourceVersion(rv)
+		if err != nil {
+			// kube-apiserver passes the versioner's error through
+			// unconverted: a 500 with its message.
+			a.writeError(w, req, err)
+			return
+		}
+		if err := a.store.WaitForResourceVersion(ctx, n); err != nil {
+			a.writeError(w, req, err)
+			return
+		}
+	}
 	obj, err := a.store.Get(ctx, t.gvr(), t.namespace, t.name)
 	if err != nil {
 		a.writeError(w, req, err)
@@ -31,23 +49,32 @@ func (a *API) serveGet(ctx context.Context, w http.ResponseWriter, req *http.Req
 }
 
 func (a *API) serveList(ctx context.Context, w http.ResponseWriter, req *http.Request, t target) {
+	lo, err := listOptions(req)
+	if err != nil {
+		a.writeError(w, req, err)
+		return
+	}
 	q := req.URL.Query()
 	pred, err := predicate(t.kind, q.Get("labelSelector"), q.Get("fieldSelector"))
 	if err != nil {
 		a.writeError(w, req, err)
 		return
 	}
-	opts := storage.ListOptions{Predicate: pred, Continue: q.Get("continue")}
-	if opts.ResourceVersion, err = listResourceVersion(q.Get("resourceVersion"), q.Get("resourceVersionMatch"), opts.Continue, a.store.ResourceVersion()); err != nil {
+	opts := storage.ListOptions{Predicate: pred, Continue: lo.Continue, Limit: max(lo.Limit, 0)}
+	if lo.ResourceVersion == "0" {
+		// The watch cache serves resourceVersion=0 whole: no limit.
+		opts.Limit = 0
+	}
+	minRV, exact, err := listResourceVersion(lo)
+	if err != nil {
 		a.writeError(w, req, err)
 		return
 	}
-	if s := q.Get("limit"); s != "" {
-		if opts.Limit, err = strconv.ParseInt(s, 10, 64); err != nil || opts.Limit < 0 {
-			a.writeError(w, req, apierrors.NewBadRequest(fmt.Sprintf("invalid limit %q: expected a non-negative integer", s)))
-			return
-		}
+	if err := a.store.WaitForResourceVersion(ctx, minRV); err != nil {
+		a.writeError(w, req, err)
+		return
 	}
+	opts.ResourceVersion = exact
 	res, err := a.store.List(ctx, t.gvr(), t.namespace, opts)
 	if err != nil {
 		a.writeError(w, req, err)
@@ -63,6 +90,23 @@ func (a *API) serveList(ctx context.Context, w http.ResponseWriter, req *http.Re
 	lm.SetContinue(res.Continue)
 	lm.SetRemainingItemCount(res.RemainingItemCount)
 	a.writeTransformed(w, req, http.StatusOK, t.kind, list, true)
+}
+
+// listOptions decodes the query of a list or watch as kube-apiserver's
+// listOpts does: a value that does not parse is a 400, a combination that
+// metainternalversion's validation refuses a 422 Invalid ListOptions. The
+// WatchList defaults apply (the feature is on in v1.37): a watch from ""
+// or "0" is a watch-list with sendInitialEvents.
+func listOptions(req *http.Request) (metainternalversion.ListOptions, error) {
+	var lo metainternalversion.ListOptions
+	if err := metainternalversionscheme.ParameterCodec.DecodeParameters(req.URL.Query(), metav1.SchemeGroupVersion, &lo); err != nil {
+		return lo, apierrors.NewBadRequest(err.Error())
+	}
+	metainternalversion.SetListOptionsDefaults(&lo, true)
+	if errs := metainternalversionvalidation.ValidateListOptions(&lo, true); len(errs) > 0 {
+		return lo, apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "ListOptions"}, "", errs)
+	}
+	return lo, nil
 }
 
 // predicate builds the label and field selector filter; errors are 400s
@@ -201,40 +245,24 @@ func notAcceptable(msg string) error {
 }
 
 // listResourceVersion applies kube-apiserver's list resourceVersion rules
-// and returns the version to list at exactly (0 for the current state):
-// "" and "0" read the current state, N with NotOlderThan (or no match)
-// needs the store to have reached N, and N with Exact reads the snapshot.
-func listResourceVersion(rv, match, cont string, current uint64) (uint64, error) {
-	invalid := func(f *field.Error) error {
-		return apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "ListOptions"}, "", field.ErrorList{f})
-	}
-	if match != "" && rv == "" {
-		return 0, invalid(field.Forbidden(field.NewPath("resourceVersionMatch"), "resourceVersionMatch is forbidden unless resourceVersion is provided"))
-	}
-	if cont != "" && rv != "" && rv != "0" {
-		return 0, invalid(field.Forbidden(field.NewPath("resourceVersion"), "specifying resource version is not allowed when using continue"))
-	}
-	switch match {
-	case "", string(metav1.ResourceVersionMatchNotOlderThan), string(metav1.ResourceVersionMatchExact):
-	default:
-		return 0, invalid(field.NotSupported(field.NewPath("resourceVersionMatch"), match,
-			[]string{string(metav1.ResourceVersionMatchExact), string(metav1.ResourceVersionMatchNotOlderThan)}))
-	}
-	if rv == "" || rv == "0" {
-		if match == string(metav1.ResourceVersionMatchExact) {
-			return 0, invalid(field.Forbidden(field.NewPath("resourceVersionMatch"), `resourceVersionMatch "exact" is forbidden for resourceVersion "0"`))
+// (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions)
+// to validated options. It returns the version the store must have
+// reached (NotOlderThan, or a bare number: 0 is any) and the version to
+// list at exactly (resourceVersionMatch=Exact, or the legacy form: a number
+// with a limit), 0 for the current state.
+func listResourceVersion(lo metainternalversion.ListOptions) (minRV, exact uint64, err error) {
+	if lo.Continue != "" {
+		if lo.ResourceVersion != "" && lo.ResourceVersion != "0" {
+			return 0, 0, apierrors.NewBadRequest("specifying resource version is not allowed when using continue")
 		}
-		return 0, nil
+		return 0, 0, nil
 	}
-	n, err := strconv.ParseUint(rv, 10, 64)
+	n, err := apistorage.APIObjectVersioner{}.ParseResourceVersion(lo.ResourceVersion)
 	if err != nil {
-		return 0, apierrors.NewBadRequest(fmt.Sprintf("invalid resource version %q: must be a number", rv))
+		return 0, 0, apierrors.NewBadRequest(fmt.Sprintf("invalid resource version: %v", err))
 	}
-	if match == string(metav1.ResourceVersionMatchExact) {
-		return n, nil
+	if lo.ResourceVersionMatch == metav1.ResourceVersionMatchExact || (lo.ResourceVersionMatch == "" && lo.Limit > 0 && n > 0) {
+		return 0, n, nil
 	}
-	if n > current {
-		return 0, apistorage.NewTooLargeResourceVersionError(n, current, 1)
-	}
-	return 0, nil
+	return n, 0, nil
 }

@@ -219,7 +219,7 @@ func TestErrorShapes(t *testing.T) {
 		{"GET", "/apis/authentication.k8s.io/v1/tokenreviews", "", "", 405, metav1.StatusReasonMethodNotAllowed},
 		{"POST", "/api/v1/namespaces/default/configmaps", "application/json", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"k":"` + string(make([]byte, 4<<20)) + `"}}`, 413, metav1.StatusReasonRequestEntityTooLarge},
 		{"GET", "/api/v1/namespaces/default/configmaps?labelSelector=a%20in", "", "", 400, metav1.StatusReasonBadRequest},
-		{"GET", "/api/v1/namespaces/default/configmaps?limit=-1", "", "", 400, metav1.StatusReasonBadRequest},
+		{"GET", "/api/v1/namespaces/default/configmaps?limit=ten", "", "", 400, metav1.StatusReasonBadRequest},
 		{"POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Loud", "application/json", `{}`, 422, metav1.StatusReasonInvalid},
 	}
 	for _, tc := range tests {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/apiserver/pkg/endpoints/handlers/negotiation"
+	apistorage "k8s.io/apiserver/pkg/storage"
 
 	"github.com/kauth/kauth/internal/localserver/storage"
 )
@@ -23,6 +24,16 @@ import (
 const defaultWatchTimeout = 30 * time.Minute
 
 func (a *API) serveWatch(ctx context.Context, w http.ResponseWriter, req *http.Request, t target) {
+	lo, err := listOptions(req)
+	if err != nil {
+		a.writeError(w, req, err)
+		return
+	}
+	if _, err := (apistorage.APIObjectVersioner{}).ParseResourceVersion(lo.ResourceVersion); err != nil {
+		// As kube-apiserver's cacher: the versioner's error, unconverted (500).
+		a.writeError(w, req, err)
+		return
+	}
 	q := req.URL.Query()
 	pred, err := predicate(t.kind, q.Get("labelSelector"), q.Get("fieldSelector"))
 	if err != nil {
@@ -49,9 +60,9 @@ func (a *API) serveWatch(ctx context.Context, w http.ResponseWriter, req *http.R
 		return
 	}
 	opts := storage.WatchOptions{
-		ResourceVersion: q.Get("resourceVersion"), Predicate: pred,
-		AllowBookmarks:    q.Get("allowWatchBookmarks") == "true",
-		SendInitialEvents: q.Get("sendInitialEvents") == "true",
+		ResourceVersion: lo.ResourceVersion, Predicate: pred,
+		AllowBookmarks:    lo.AllowWatchBookmarks,
+		SendInitialEvents: lo.SendInitialEvents,
 		NewBookmark:       t.kind.New,
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)

@@ -34,7 +34,7 @@ type boltPersister struct {
 // OpenBolt opens (or creates) the bbolt file at path and loads it. It fails
 // when another process holds the file, when the file is damaged, or when
 // its format version is not one this kauth writes.
-func OpenBolt(path string) (_ Interface, err error) {
+func OpenBolt(path string, opts ...Option) (_ Interface, err error) {
 	// bbolt panics on some damaged pages; a damaged file is an error here.
 	defer func() {
 		if r := recover(); r != nil {
@@ -45,7 +45,7 @@ func OpenBolt(path string) (_ Interface, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: open data file: %w", path, err)
 	}
-	s := newStore(&boltPersister{db: db})
+	s := newStore(&boltPersister{db: db}, opts...)
 	if err := s.load(path, db); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -65,7 +65,7 @@ func (s *store) load(path string, db *bolt.DB) error {
 			}
 			s.rv = binary.BigEndian.Uint64(v)
 		}
-		s.oldest = s.rv
+		s.floor = s.rv
 		objs, err := tx.CreateBucketIfNotExists(bucketObjects)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)

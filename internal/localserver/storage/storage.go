@@ -34,6 +34,10 @@ type Interface interface {
 	Watch(ctx context.Context, gvr schema.GroupVersionResource, namespace string, opts WatchOptions) (watch.Interface, error)
 	// ResourceVersion is the store's current resourceVersion.
 	ResourceVersion() uint64
+	// WaitForResourceVersion returns once the store has reached rv, or
+	// fails after a short wait (three seconds, as kube-apiserver's watch
+	// cache) with a 504 Timeout "Too large resource version" status.
+	WaitForResourceVersion(ctx context.Context, rv uint64) error
 	// Close releases the store; watches end.
 	Close() error
 }
@@ -58,9 +62,10 @@ type ListOptions struct {
 	// Continue is the token of a previous page.
 	Continue string
 	// ResourceVersion, when not 0, lists the state at exactly that version
-	// (resourceVersionMatch=Exact): 410 Gone when it is older than the
-	// event window, 504 "Too large resource version" when it is newer than
-	// the store.
+	// (resourceVersionMatch=Exact): 410 Gone when the resource's event
+	// history no longer reaches back to it; when it is newer than the
+	// store, the list waits for it and then fails with 504 "Too large
+	// resource version". A continue token's version wins over it.
 	ResourceVersion uint64
 }
 
@@ -81,13 +86,18 @@ type ListResult struct {
 type WatchOptions struct {
 	// ResourceVersion: "" or "0" starts with a synthetic ADDED event per
 	// existing object (kube-apiserver's "get state and start at most
-	// recent"); a number starts after that version, or fails with 410 Gone
-	// when it is older than the event window.
+	// recent") unless SendInitialEvents is false; a number starts after
+	// that version, or ends with an ERROR 410 Gone event when the
+	// resource's event history no longer reaches back to it. A number the
+	// store has not reached yet is accepted: the watch sends what comes
+	// after it.
 	ResourceVersion string
-	// SendInitialEvents sends ADDED events for the current state and then a
+	// SendInitialEvents, when true, sends ADDED events for the current
+	// state (at least as new as ResourceVersion: the watch waits for it,
+	// then ends with an ERROR 504 event) and, with AllowBookmarks, a
 	// bookmark annotated "k8s.io/initial-events-end" (the watch-list
-	// protocol); it needs AllowBookmarks.
-	SendInitialEvents bool
+	// protocol). False starts at the current version without the state.
+	SendInitialEvents *bool
 	// AllowBookmarks lets the watch send BOOKMARK events.
 	AllowBookmarks bool
 	// Predicate filters events (label and field selectors); nil keeps all.

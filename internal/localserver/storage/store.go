@@ -20,11 +20,13 @@ import (
 	apistorage "k8s.io/apiserver/pkg/storage"
 )
 
-// eventWindow is how many past events a watch can start from. kube-apiserver
-// keeps a per-resource watch cache and etcd compacts every five minutes; one
-// global window of this size covers the re-list gaps of kubectl and
-// client-go informers on a local server.
-const eventWindow = 4096
+// freshTimeout is how long a read that needs a resourceVersion the store
+// has not reached yet waits for it, as kube-apiserver's watch cache blocks
+// for three seconds before it answers 504 "Too large resource version".
+const freshTimeout = 3 * time.Second
+
+// tooLargeRetrySeconds is the Retry-After of that 504, the watch cache's.
+const tooLargeRetrySeconds = 1
 
 // maxUpdateRetries bounds GuaranteedUpdate's optimistic retries.
 const maxUpdateRetries = 16
@@ -45,33 +47,55 @@ type event struct {
 	typ  watch.EventType
 	obj  runtime.Object // as stored after the change (the last state for DELETED)
 	prev runtime.Object // before the change, nil on ADDED
+	at   time.Time      // when it was recorded, for sizing the history
 }
 
 type store struct {
-	mu       sync.RWMutex
-	rv       uint64
-	data     map[schema.GroupVersionResource]map[string]runtime.Object // key "ns/name"
-	history  []event                                                   // ring of the last eventWindow events
-	head     int                                                       // index of the oldest event in history once it is full
-	oldest   uint64                                                    // watches may start at any rv >= oldest
+	mu      sync.RWMutex
+	rv      uint64
+	data    map[schema.GroupVersionResource]map[string]runtime.Object // key "ns/name"
+	history map[schema.GroupVersionResource]*history                  // recent events per resource
+	// floor is the oldest resourceVersion any history reaches back to: 0
+	// for a new store, the loaded resourceVersion for a bbolt file.
+	floor    uint64
 	watchers map[*watcher]struct{}
-	persist  persister
-	closed   bool
-	now      func() time.Time
+	// advanced is closed (and cleared) by the next commit; readers waiting
+	// for a newer resourceVersion make it.
+	advanced     chan struct{}
+	freshTimeout time.Duration
+	persist      persister
+	closed       bool
+	now          func() time.Time
+}
+
+// Option tunes a store.
+type Option func(*store)
+
+// WithFreshTimeout sets how long a read waits for a resourceVersion the
+// store has not reached before it fails with 504 "Too large resource
+// version"; the default is kube-apiserver's three seconds.
+func WithFreshTimeout(d time.Duration) Option {
+	return func(s *store) { s.freshTimeout = d }
 }
 
 // NewMemory returns an empty store that lives in memory.
-func NewMemory() Interface {
-	return newStore(nil)
+func NewMemory(opts ...Option) Interface {
+	return newStore(nil, opts...)
 }
 
-func newStore(p persister) *store {
-	return &store{
-		data:     map[schema.GroupVersionResource]map[string]runtime.Object{},
-		watchers: map[*watcher]struct{}{},
-		persist:  p,
-		now:      time.Now,
+func newStore(p persister, opts ...Option) *store {
+	s := &store{
+		data:         map[schema.GroupVersionResource]map[string]runtime.Object{},
+		history:      map[schema.GroupVersionResource]*history{},
+		watchers:     map[*watcher]struct{}{},
+		freshTimeout: freshTimeout,
+		persist:      p,
+		now:          time.Now,
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 func objectKey(namespace, name string) string { return namespace + "/" + name }
@@ -120,36 +144,37 @@ func (s *store) Get(_ context.Context, gvr schema.GroupVersionResource, namespac
 	return obj.DeepCopyObject(), nil
 }
 
-func (s *store) List(_ context.Context, gvr schema.GroupVersionResource, namespace string, opts ListOptions) (*ListResult, error) {
+func (s *store) List(ctx context.Context, gvr schema.GroupVersionResource, namespace string, opts ListOptions) (*ListResult, error) {
 	start, listRV, err := decodeContinue(opts.Continue)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	exact := listRV == 0 && opts.ResourceVersion != 0
-	if exact {
+	if opts.Continue == "" {
 		listRV = opts.ResourceVersion
 	}
+	if listRV != 0 {
+		// An exact read of a version the store has not reached waits for
+		// it, as the watch cache does, then fails with 504.
+		if err := s.WaitForResourceVersion(ctx, listRV); err != nil {
+			return nil, err
+		}
+	}
+	s.mu.RLock()
 	if listRV == 0 {
 		listRV = s.rv
 	}
-	if exact && listRV > s.rv {
-		cur := s.rv
+	if listRV < s.bound(gvr) {
 		s.mu.RUnlock()
-		return nil, apistorage.NewTooLargeResourceVersionError(listRV, cur, 1)
-	}
-	if listRV < s.oldest || listRV > s.rv {
-		oldest := s.oldest
-		s.mu.RUnlock()
-		if exact {
-			return nil, apierrors.NewResourceExpired(fmt.Sprintf("too old resource version: %d (%d)", listRV, oldest))
+		if opts.Continue != "" {
+			return nil, continueExpiredError(start)
 		}
-		return nil, apierrors.NewResourceExpired(continueExpired)
+		return nil, apierrors.NewResourceExpired(listExpired)
 	}
 	state := s.data[gvr]
 	if listRV < s.rv {
-		// A continued list reads the state of its first page, rebuilt by
-		// undoing the newer events, as etcd3 reads at a revision.
+		// A continued or exact list reads the state at its version,
+		// rebuilt by undoing the resource's newer events, as etcd3 reads
+		// at a revision.
 		state = s.snapshotAt(gvr, listRV)
 	}
 	keys := sortedKeys(state, namespace)
@@ -161,25 +186,85 @@ func (s *store) List(_ context.Context, gvr schema.GroupVersionResource, namespa
 	return page(keys, objs, start, listRV, opts), nil
 }
 
-// continueExpired is kube-apiserver's message for a continue token whose
-// resourceVersion is no longer available.
-const continueExpired = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."
+// The messages kube-apiserver gives when etcd has compacted the revision a
+// list asks for: an exact list, and a continued one. The latter comes with
+// a continue token that goes on from the same key at the latest version.
+const (
+	listExpired          = "The resourceVersion for the provided list is too old."
+	inconsistentContinue = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."
+)
+
+func continueExpiredError(start string) error {
+	err := apierrors.NewResourceExpired(inconsistentContinue)
+	err.ErrStatus.ListMeta.Continue = encodeContinueLatest(start)
+	return err
+}
+
+// bound is the oldest resourceVersion from which the events of gvr are all
+// still held: watches and snapshots of gvr may start at any version >= it.
+// The caller holds s.mu.
+func (s *store) bound(gvr schema.GroupVersionResource) uint64 {
+	b := s.floor
+	if h := s.history[gvr]; h != nil {
+		b = max(b, h.evicted)
+	}
+	return b
+}
+
+// WaitForResourceVersion returns once the store has reached rv. It waits
+// at most the fresh timeout (three seconds by default, as kube-apiserver's
+// watch cache) and then fails with a 504 Timeout "Too large resource
+// version" status, whose cause is ResourceVersionTooLarge.
+func (s *store) WaitForResourceVersion(ctx context.Context, rv uint64) error {
+	s.mu.RLock()
+	cur := s.rv
+	s.mu.RUnlock()
+	if cur >= rv {
+		return nil
+	}
+	timer := time.NewTimer(s.freshTimeout)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		cur = s.rv
+		if cur >= rv || s.closed {
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return errClosed()
+			}
+			return nil
+		}
+		if s.advanced == nil {
+			s.advanced = make(chan struct{})
+		}
+		advanced := s.advanced
+		s.mu.Unlock()
+		select {
+		case <-advanced:
+		case <-timer.C:
+			return apistorage.NewTooLargeResourceVersionError(rv, cur, tooLargeRetrySeconds)
+		case <-ctx.Done():
+			return apistorage.NewTooLargeResourceVersionError(rv, cur, tooLargeRetrySeconds)
+		}
+	}
+}
 
 // snapshotAt returns the objects of gvr as they were at rv, which must not
-// be older than s.oldest. The caller holds s.mu.
+// be older than s.bound(gvr). The caller holds s.mu.
 func (s *store) snapshotAt(gvr schema.GroupVersionResource, rv uint64) map[string]runtime.Object {
 	state := make(map[string]runtime.Object, len(s.data[gvr]))
 	for k, v := range s.data[gvr] {
 		state[k] = v
 	}
-	n := len(s.history)
-	for i := n - 1; i >= 0; i-- {
-		ev := s.history[(s.head+i)%n]
+	h := s.history[gvr]
+	if h == nil {
+		return state
+	}
+	for i := h.len() - 1; i >= 0; i-- {
+		ev := h.at(i)
 		if ev.rv <= rv {
 			break
-		}
-		if ev.gvr != gvr {
-			continue
 		}
 		m, err := meta.Accessor(ev.obj)
 		if err != nil {
@@ -370,6 +455,10 @@ func (s *store) commit(gvr schema.GroupVersionResource, namespace, name string, 
 		}
 	}
 	s.rv = rv
+	if s.advanced != nil {
+		close(s.advanced)
+		s.advanced = nil
+	}
 	key := objectKey(namespace, name)
 	if typ == watch.Deleted {
 		delete(s.data[gvr], key)
@@ -379,18 +468,17 @@ func (s *store) commit(gvr schema.GroupVersionResource, namespace, name string, 
 		}
 		s.data[gvr][key] = obj
 	}
-	s.record(event{rv: rv, gvr: gvr, ns: namespace, typ: typ, obj: obj, prev: prev})
+	s.record(event{rv: rv, gvr: gvr, ns: namespace, typ: typ, obj: obj, prev: prev, at: s.now()})
 	return nil
 }
 
 func (s *store) record(ev event) {
-	if len(s.history) < eventWindow {
-		s.history = append(s.history, ev)
-	} else {
-		s.oldest = s.history[s.head].rv
-		s.history[s.head] = ev
-		s.head = (s.head + 1) % eventWindow
+	h := s.history[ev.gvr]
+	if h == nil {
+		h = newHistory()
+		s.history[ev.gvr] = h
 	}
+	h.add(ev)
 	for w := range s.watchers {
 		if w.matches(ev) && !w.send(ev) {
 			delete(s.watchers, w)
@@ -411,6 +499,10 @@ func (s *store) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.advanced != nil {
+		close(s.advanced)
+		s.advanced = nil
+	}
 	for w := range s.watchers {
 		w.terminate()
 		delete(s.watchers, w)

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
 )
 
 var (
@@ -244,7 +245,7 @@ func TestWatch(t *testing.T) {
 		}
 
 		// Initial events end with a bookmark.
-		iw, _ := s.Watch(ctx, rolesGVR, "", WatchOptions{SendInitialEvents: true, AllowBookmarks: true,
+		iw, _ := s.Watch(ctx, rolesGVR, "", WatchOptions{SendInitialEvents: ptr.To(true), AllowBookmarks: true,
 			NewBookmark: func() runtime.Object { return &rbacv1.Role{} }})
 		defer iw.Stop()
 		if got := next(t, iw); got != (seen{watch.Added, "r2", "4"}) {
@@ -260,9 +261,9 @@ func TestWatch(t *testing.T) {
 
 func TestWatchTooOld(t *testing.T) {
 	t.Parallel()
-	s := NewMemory()
+	s := newSteppedStore()
 	ctx := context.Background()
-	for i := range eventWindow + 10 {
+	for i := range minHistory + 10 {
 		_, _ = s.Create(ctx, cmGVR, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "c" + strconv.Itoa(i)}})
 	}
 	w, err := s.Watch(ctx, cmGVR, "", WatchOptions{ResourceVersion: "5"})
@@ -271,14 +272,15 @@ func TestWatchTooOld(t *testing.T) {
 	}
 	ev := <-w.ResultChan()
 	st, ok := ev.Object.(*metav1.Status)
-	if ev.Type != watch.Error || !ok || st.Code != 410 || st.Reason != metav1.StatusReasonExpired {
+	want := metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: "too old resource version: 5 (10)"}
+	if ev.Type != watch.Error || !ok {
 		t.Fatalf("got %v %+v, want ERROR 410 Expired", ev.Type, ev.Object)
+	}
+	if diff := cmp.Diff(want, *st); diff != "" {
+		t.Fatalf("status (-want +got):\n%s", diff)
 	}
 	if _, ok := <-w.ResultChan(); ok {
 		t.Fatal("watch stayed open after the error")
-	}
-	if _, err := s.Watch(ctx, cmGVR, "", WatchOptions{ResourceVersion: "999999"}); !apierrors.IsTimeout(err) {
-		t.Fatalf("future rv: %v", err)
 	}
 	if _, err := s.Watch(ctx, cmGVR, "", WatchOptions{ResourceVersion: "x"}); !apierrors.IsBadRequest(err) {
 		t.Fatalf("bad rv: %v", err)
@@ -433,16 +435,31 @@ func TestContinueReadsTheFirstPagesSnapshot(t *testing.T) {
 
 func TestContinueTooOldIs410(t *testing.T) {
 	t.Parallel()
-	s := NewMemory()
+	s := newSteppedStore()
 	ctx := context.Background()
 	for i := range 3 {
 		_, _ = s.Create(ctx, cmGVR, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "c" + strconv.Itoa(i)}})
 	}
 	first, _ := s.List(ctx, cmGVR, "a", ListOptions{Limit: 1})
-	for i := range eventWindow + 1 {
+	for i := range minHistory + 1 {
 		_, _ = s.Create(ctx, cmGVR, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "b", Name: "c" + strconv.Itoa(i)}})
 	}
-	if _, err := s.List(ctx, cmGVR, "a", ListOptions{Continue: first.Continue}); !apierrors.IsResourceExpired(err) {
-		t.Fatalf("continue past the window: %v, want 410 Expired", err)
+	_, err := s.List(ctx, cmGVR, "a", ListOptions{Continue: first.Continue})
+	st, ok := err.(*apierrors.StatusError)
+	if !ok || !apierrors.IsResourceExpired(err) || st.ErrStatus.Message != inconsistentContinue || st.ErrStatus.Continue == "" {
+		t.Fatalf("continue past the window: %v, want 410 Expired with a continue token", err)
+	}
+	// kube-apiserver's token in that answer goes on at the latest version.
+	_, _ = s.Create(ctx, cmGVR, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "c9"}})
+	rest, err := s.List(ctx, cmGVR, "a", ListOptions{Continue: st.ErrStatus.Continue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range rest.Items {
+		got = append(got, o.(*corev1.ConfigMap).Name)
+	}
+	if diff := cmp.Diff([]string{"c1", "c2", "c9"}, got); diff != "" || rest.ResourceVersion != s.ResourceVersion() {
+		t.Fatalf("rest of the list at rv %d (-want +got):\n%s", rest.ResourceVersion, diff)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
-	apistorage "k8s.io/apiserver/pkg/storage"
 )
 
 // watcherBuffer is how many events a watcher may lag behind before it is
@@ -29,10 +28,13 @@ const bookmarkInterval = time.Minute
 const InitialEventsEndAnnotation = "k8s.io/initial-events-end"
 
 type watcher struct {
-	s        *store
-	gvr      schema.GroupVersionResource
-	ns       string
-	opts     WatchOptions
+	s    *store
+	gvr  schema.GroupVersionResource
+	ns   string
+	opts WatchOptions
+	// after is the version the watch starts after when the client asked
+	// for one the store has not reached: nothing up to it is sent.
+	after    uint64
 	in       chan event
 	out      chan watch.Event
 	done     chan struct{}
@@ -40,13 +42,20 @@ type watcher struct {
 }
 
 func (s *store) Watch(ctx context.Context, gvr schema.GroupVersionResource, namespace string, opts WatchOptions) (watch.Interface, error) {
-	var from uint64
-	if opts.ResourceVersion != "" && opts.ResourceVersion != "0" {
-		v, err := strconv.ParseUint(opts.ResourceVersion, 10, 64)
-		if err != nil {
-			return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid resource version %q: must be a number", opts.ResourceVersion))
+	from, err := parseResourceVersion(opts.ResourceVersion)
+	if err != nil {
+		return nil, err
+	}
+	watchList := opts.SendInitialEvents != nil && *opts.SendInitialEvents
+	// Without sendInitialEvents, "" and "0" still start with the current
+	// state (the legacy behaviour); sendInitialEvents=false starts now.
+	initial := watchList || (opts.SendInitialEvents == nil && from == 0)
+	if watchList && from != 0 {
+		// The initial state must be at least as new as the version asked
+		// for; like the watch cache, wait for it, then fail in the stream.
+		if err := s.WaitForResourceVersion(ctx, from); err != nil {
+			return errWatch(err), nil
 		}
-		from = v
 	}
 	w := &watcher{s: s, gvr: gvr, ns: namespace, opts: opts,
 		in: make(chan event, watcherBuffer), out: make(chan watch.Event), done: make(chan struct{})}
@@ -55,38 +64,50 @@ func (s *store) Watch(ctx context.Context, gvr schema.GroupVersionResource, name
 		s.mu.Unlock()
 		return nil, errClosed()
 	}
-	initial := opts.SendInitialEvents || from == 0
-	if !initial && from < s.oldest {
+	if bound := s.bound(gvr); !initial && from != 0 && from < bound {
 		s.mu.Unlock()
-		return errWatch(apierrors.NewResourceExpired(fmt.Sprintf("too old resource version: %d (%d)", from, s.oldest))), nil
-	}
-	if from > s.rv {
-		cur := s.rv
-		s.mu.Unlock()
-		return nil, apistorage.NewTooLargeResourceVersionError(from, cur, 1)
+		return errWatch(apierrors.NewResourceExpired(fmt.Sprintf("too old resource version: %d (%d)", from, bound))), nil
 	}
 	var first []event
-	if initial {
+	switch {
+	case initial:
 		for _, k := range s.sortedKeys(gvr, namespace) {
 			first = append(first, event{rv: s.rv, gvr: gvr, typ: watch.Added, obj: s.data[gvr][k]})
 		}
-	} else {
+	case from > s.rv:
+		// A version the store has not reached: kube-apiserver's watch
+		// cache accepts it and sends the events after it.
+		w.after = from
+	case from != 0:
 		first = s.since(from, w)
 	}
 	startRV := s.rv
 	s.watchers[w] = struct{}{}
 	s.mu.Unlock()
-	go w.run(ctx, first, initial, startRV)
+	go w.run(ctx, first, watchList, startRV)
 	return w, nil
+}
+
+func parseResourceVersion(rv string) (uint64, error) {
+	if rv == "" || rv == "0" {
+		return 0, nil
+	}
+	v, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
+		return 0, apierrors.NewBadRequest(fmt.Sprintf("invalid resource version %q: must be a number", rv))
+	}
+	return v, nil
 }
 
 // since returns the events after rv that w would see. The caller holds s.mu.
 func (s *store) since(rv uint64, w *watcher) []event {
+	h := s.history[w.gvr]
+	if h == nil {
+		return nil
+	}
 	var out []event
-	n := len(s.history)
-	for i := range n {
-		ev := s.history[(s.head+i)%n]
-		if ev.rv > rv && w.matches(ev) {
+	for _, ev := range h.after(rv) {
+		if w.matches(ev) {
 			out = append(out, ev)
 		}
 	}
@@ -126,17 +147,17 @@ func (w *watcher) Stop() {
 	})
 }
 
-func (w *watcher) run(ctx context.Context, first []event, initial bool, startRV uint64) {
+func (w *watcher) run(ctx context.Context, first []event, watchList bool, startRV uint64) {
 	defer close(w.out)
 	defer w.Stop()
-	lastRV := startRV
+	lastRV := max(startRV, w.after)
 	for _, ev := range first {
 		if !w.emit(ctx, ev) {
 			return
 		}
 		lastRV = max(lastRV, ev.rv)
 	}
-	if initial && w.opts.SendInitialEvents && !w.bookmark(ctx, startRV, true) {
+	if watchList && !w.bookmark(ctx, startRV, true) {
 		return
 	}
 	tick := time.NewTicker(bookmarkInterval)
@@ -144,12 +165,19 @@ func (w *watcher) run(ctx context.Context, first []event, initial bool, startRV 
 	for {
 		select {
 		case ev, ok := <-w.in:
-			if !ok || !w.emit(ctx, ev) {
+			if !ok {
+				return
+			}
+			if ev.rv <= w.after {
+				continue
+			}
+			if !w.emit(ctx, ev) {
 				return
 			}
 			lastRV = ev.rv
 		case <-tick.C:
-			if !w.bookmark(ctx, lastRV, false) {
+			lastRV = w.progress(lastRV)
+			if lastRV > w.after && !w.bookmark(ctx, lastRV, false) {
 				return
 			}
 		case <-ctx.Done():
@@ -158,6 +186,19 @@ func (w *watcher) run(ctx context.Context, first []event, initial bool, startRV 
 			return
 		}
 	}
+}
+
+// progress is the version a bookmark may carry: the store's current one
+// when every event up to it has been sent (nothing is queued for this
+// watcher), so a client resumes from a recent version even when its
+// resource is quiet; otherwise the last sent event's.
+func (w *watcher) progress(lastRV uint64) uint64 {
+	w.s.mu.RLock()
+	defer w.s.mu.RUnlock()
+	if len(w.in) == 0 {
+		return max(lastRV, w.s.rv)
+	}
+	return lastRV
 }
 
 // emit translates a store event through the predicate, as kube-apiserver's
@@ -209,9 +250,12 @@ func (w *watcher) deliver(ctx context.Context, ev watch.Event) bool {
 
 // errWatch is a watch that reports one error event and ends, the way
 // kube-apiserver answers a watch from a compacted resourceVersion.
-func errWatch(err *apierrors.StatusError) watch.Interface {
+func errWatch(err error) watch.Interface {
 	ch := make(chan watch.Event, 1)
-	status := err.Status()
+	status := apierrors.APIStatus(apierrors.NewInternalError(err)).Status()
+	if se, ok := err.(apierrors.APIStatus); ok {
+		status = se.Status()
+	}
 	ch <- watch.Event{Type: watch.Error, Object: &status}
 	close(ch)
 	return &staticWatch{ch: ch}
@@ -222,17 +266,30 @@ type staticWatch struct{ ch chan watch.Event }
 func (s *staticWatch) ResultChan() <-chan watch.Event { return s.ch }
 func (s *staticWatch) Stop()                          {}
 
-// continueToken is the decoded form of a list continue parameter.
+// continueToken is the decoded form of a list continue parameter. RV is
+// the version of the list's first page; -1 (kube-apiserver's convention,
+// in the token it hands out when that version is gone) continues at the
+// latest version.
 type continueToken struct {
-	RV    uint64 `json:"rv"`
+	RV    int64  `json:"rv"`
 	Start string `json:"start"`
 }
 
 func encodeContinue(lastKey string, rv uint64) string {
-	b, _ := json.Marshal(continueToken{RV: rv, Start: lastKey})
+	return encodeToken(continueToken{RV: int64(rv), Start: lastKey})
+}
+
+func encodeContinueLatest(lastKey string) string {
+	return encodeToken(continueToken{RV: -1, Start: lastKey})
+}
+
+func encodeToken(t continueToken) string {
+	b, _ := json.Marshal(t)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// decodeContinue returns the key to continue after and the version to
+// list at, 0 for the latest.
 func decodeContinue(token string) (string, uint64, error) {
 	if token == "" {
 		return "", 0, nil
@@ -242,8 +299,11 @@ func decodeContinue(token string) (string, uint64, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &t)
 	}
-	if err != nil || t.RV == 0 {
+	if err != nil || t.RV == 0 || t.RV < -1 {
 		return "", 0, apierrors.NewBadRequest("invalid continue token: expected a token returned by a previous list")
 	}
-	return t.Start, t.RV, nil
+	if t.RV == -1 {
+		return t.Start, 0, nil
+	}
+	return t.Start, uint64(t.RV), nil
 }
