@@ -49,6 +49,9 @@ type saTokens struct {
 	keys      []verifyKey
 	getter    objectGetter
 	now       func() time.Time
+	// labelSecret stamps legacy token Secrets with their last use; nil
+	// leaves them alone.
+	labelSecret func(ctx context.Context, secret *corev1.Secret, key, value string) error
 }
 
 type verifyKey struct {
@@ -165,13 +168,30 @@ func (t *saTokens) AuthenticateToken(ctx context.Context, token string) (*authen
 			break
 		}
 	}
-	pub, priv, err := t.verify(tok, kid)
-	if err != nil {
+	pub, priv, legacy := &jwt.Claims{}, &tokens.PrivateClaims{}, &legacyClaims{}
+	if err := t.verify(tok, kid, pub, priv, legacy); err != nil {
 		return nil, false, err
+	}
+	if pub.Issuer == tokens.LegacyIssuer {
+		return t.authenticateLegacy(ctx, token, pub, legacy)
 	}
 	if !t.issuers[pub.Issuer] {
 		return nil, false, fmt.Errorf("token issuer %q is invalid", pub.Issuer)
 	}
+	auds, err := t.intersectAudiences(ctx, pub)
+	if err != nil {
+		return nil, false, err
+	}
+	info, err := t.validate(ctx, pub, priv)
+	if err != nil {
+		return nil, false, err
+	}
+	return &authenticator.Response{User: info.UserInfo(), Audiences: auds}, true, nil
+}
+
+// intersectAudiences is the token's audiences (the API audiences when it
+// names none) that the request accepts; none is an error.
+func (t *saTokens) intersectAudiences(ctx context.Context, pub *jwt.Claims) (authenticator.Audiences, error) {
 	tokenAuds := authenticator.Audiences(pub.Audience)
 	if len(tokenAuds) == 0 {
 		tokenAuds = t.audiences
@@ -182,32 +202,29 @@ func (t *saTokens) AuthenticateToken(ctx context.Context, token string) (*authen
 	}
 	auds := tokenAuds.Intersect(requested)
 	if len(auds) == 0 {
-		return nil, false, fmt.Errorf("token audiences %q is invalid for the target audiences %q", tokenAuds, requested)
+		return nil, fmt.Errorf("token audiences %q is invalid for the target audiences %q", tokenAuds, requested)
 	}
-	info, err := t.validate(ctx, pub, priv)
-	if err != nil {
-		return nil, false, err
-	}
-	return &authenticator.Response{User: info.UserInfo(), Audiences: auds}, true, nil
+	return auds, nil
 }
 
-func (t *saTokens) verify(tok *jwt.JSONWebToken, kid string) (*jwt.Claims, *tokens.PrivateClaims, error) {
+// verify checks the signature with the key the kid names (every key when
+// there is none) and decodes the claims into dst.
+func (t *saTokens) verify(tok *jwt.JSONWebToken, kid string, dst ...any) error {
 	var errs []error
 	for _, k := range t.keys {
 		if kid != "" && k.id != kid {
 			continue
 		}
-		pub, priv := &jwt.Claims{}, &tokens.PrivateClaims{}
-		if err := tok.Claims(k.key, pub, priv); err != nil {
+		if err := tok.Claims(k.key, dst...); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		return pub, priv, nil
+		return nil
 	}
 	if len(errs) == 0 {
-		return nil, nil, errors.New("invalid signature, no keys found")
+		return errors.New("invalid signature, no keys found")
 	}
-	return nil, nil, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 func (t *saTokens) validate(ctx context.Context, pub *jwt.Claims, priv *tokens.PrivateClaims) (*apiserverserviceaccount.ServiceAccountInfo, error) {
@@ -263,7 +280,9 @@ func (t *saTokens) validate(ctx context.Context, pub *jwt.Claims, priv *tokens.P
 }
 
 // hasOurIssuer peeks at the unverified "iss" claim, so that tokens of other
-// issuers pass to the next authenticator without an error.
+// issuers pass to the next authenticator without an error. The legacy
+// issuer of Secret-based tokens is always ours, as kube-apiserver always
+// runs its legacy token authenticator.
 func (t *saTokens) hasOurIssuer(token string) bool {
 	if strings.HasPrefix(strings.TrimSpace(token), "{") {
 		return false
@@ -283,7 +302,7 @@ func (t *saTokens) hasOurIssuer(token string) bool {
 	if err := json.Unmarshal(payload, &claims); err != nil {
 		return false
 	}
-	return t.issuers[claims.Issuer]
+	return t.issuers[claims.Issuer] || claims.Issuer == tokens.LegacyIssuer
 }
 
 func ptrInt64(v int64) *int64 { return &v }

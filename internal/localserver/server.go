@@ -46,6 +46,8 @@ type Server struct {
 	breakers []healthz.HealthChecker
 	// adm is admission and APF (admission.go).
 	adm *admissionAndAPF
+	// tokens fills in Secret-based service-account tokens.
+	tokens *tokensController
 }
 
 // New prepares a server: it listens (so a ":0" port is known), loads or
@@ -170,6 +172,12 @@ func (s *Server) buildHandler(ctx context.Context) error {
 	if err := s.buildAdmissionAndAPF(authz); err != nil {
 		return err
 	}
+	sa.labelSecret = storeLabeler(getter)
+	loopback, err := s.loopbackClient()
+	if err != nil {
+		return fmt.Errorf("loopback client: %w", err)
+	}
+	s.tokens = newTokensController(loopback, s.adm.informers, sa, s.pki.CAPEM)
 	a, err := api.New(s.store, api.Hooks{Authorizer: authz, TokenAuthenticator: authn.token, IssueToken: sa.TokenRequest, SignCSR: signer.Sign, Admission: s.adm.gate})
 	if err != nil {
 		return err
@@ -237,13 +245,16 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(tls.NewListener(s.ln, s.http.TLSConfig)) }()
+	go s.tokens.run(ctx)
 	s.startAdmissionAndAPF(ctx)
 	// Ready once the controllers have settled what was there at start
-	// (quota status, creators' bindings), so a command run against the
-	// sandbox sees a settled cluster.
-	select {
-	case <-s.adm.controllers.Synced():
-	case <-ctx.Done():
+	// (quota status, creators' bindings, token Secrets), so a command run
+	// against the sandbox sees a settled cluster.
+	for _, synced := range []<-chan struct{}{s.adm.controllers.Synced(), s.tokens.Synced()} {
+		select {
+		case <-synced:
+		case <-ctx.Done():
+		}
 	}
 	close(s.ready)
 	select {
