@@ -75,6 +75,9 @@ type Config struct {
 	MaxRequestsInFlight         int           `json:"maxRequestsInFlight"`
 	MaxMutatingRequestsInFlight int           `json:"maxMutatingRequestsInFlight"`
 	RequestTimeout              time.Duration `json:"-"`
+	// Profiling serves /debug/pprof to users allowed the nonResourceURL
+	// (--profiling, kube-apiserver's default true).
+	Profiling bool `json:"profiling"`
 	// TokenSuccessCacheTTL caches successful token authentications, as
 	// kube-apiserver does (10s); zero disables the cache.
 	TokenSuccessCacheTTL time.Duration `json:"-"`
@@ -137,6 +140,7 @@ func Default() Config {
 		MaxRequestsInFlight:         400,
 		MaxMutatingRequestsInFlight: 200,
 		RequestTimeout:              60 * time.Second,
+		Profiling:                   true,
 		TokenSuccessCacheTTL:        10 * time.Second,
 		ExternalAuthn: authn.Flags{
 			OIDC:                 authn.OIDCFlags{UsernameClaim: "sub", SigningAlgs: []string{"RS256"}},

@@ -183,7 +183,7 @@ func (s *Server) buildHandler(ctx context.Context) error {
 		return err
 	}
 	s.defaults = &namespaceDefaults{store: s.store, caPEM: s.pki.CAPEM, log: c.logger()}
-	s.handler = buildHandlerChain(routeHealth(s.healthHandler(), s.adm.withAPFDebug(a.Handler())), chainConfig{
+	s.handler = buildHandlerChain(routeHealth(s.healthHandler(), withProfiling(c.Profiling, s.adm.withAPFDebug(a.Handler()))), chainConfig{
 		authn:          authn.request,
 		apiAudiences:   authenticator.Audiences(c.issuers()),
 		authz:          authz,

@@ -33,6 +33,7 @@ func addFlags(cmd *cobra.Command, c *localserver.Config) {
 	fs.IntVar(&c.MaxRequestsInFlight, "max-requests-inflight", c.MaxRequestsInFlight, "maximum non-mutating requests in flight (0 is unlimited)")
 	fs.IntVar(&c.MaxMutatingRequestsInFlight, "max-mutating-requests-inflight", c.MaxMutatingRequestsInFlight, "maximum mutating requests in flight (0 is unlimited)")
 	cli.DurationVar(fs, &c.RequestTimeout, "request-timeout", c.RequestTimeout, "default timeout of non-long-running requests")
+	fs.BoolVar(&c.Profiling, "profiling", c.Profiling, "serve /debug/pprof (Go's profiles: goroutines, heap, CPU) to users allowed the nonResourceURL, as kube-apiserver does")
 	fs.BoolVar(&c.EnablePriorityAndFairness, "enable-priority-and-fairness", c.EnablePriorityAndFairness, "queue requests with API Priority and Fairness (the stored FlowSchemas and PriorityLevelConfigurations); off, the in-flight limits apply")
 	fs.StringSliceVar(&c.EnableAdmissionPlugins, "enable-admission-plugins", nil, "admission plugins to enable in addition to the default ones ("+strings.Join(admission.DefaultEnabled(), ", ")+"); they run in kube-apiserver's order whatever the order here")
 	fs.StringSliceVar(&c.DisableAdmissionPlugins, "disable-admission-plugins", nil, "default admission plugins to disable")

@@ -35,7 +35,7 @@ func TestNewServeCmd(t *testing.T) {
 				"--service-account-key-file", "1.pub", "--service-account-key-file", "2.pub", "--service-account-signing-key-file", "sa.key",
 				"--service-account-issuer", "https://a", "--service-account-issuer", "https://b", "--anonymous-auth=false",
 				"--authorization-mode", "AlwaysDeny,RBAC", "--audit-log-path", "-", "--audit-policy-file", "p.yaml",
-				"--max-requests-inflight", "10", "--max-mutating-requests-inflight", "5", "--request-timeout", "2m", "--force",
+				"--max-requests-inflight", "10", "--max-mutating-requests-inflight", "5", "--request-timeout", "2m", "--force", "--profiling=false",
 			},
 			wantConfig: func(c *localserver.Config) {
 				c.Listen, c.DataDir, c.KubeconfigOut, c.Seed = "0.0.0.0:7443", "d", "kc", []string{"a/", "b.yaml"}
@@ -44,6 +44,7 @@ func TestNewServeCmd(t *testing.T) {
 				c.ServiceAccountIssuers, c.AnonymousAuth, c.AnonymousAuthSet = []string{"https://a", "https://b"}, false, true
 				c.AuthorizationModes, c.AuditLogPath, c.AuditPolicyFile = []string{"AlwaysDeny", "RBAC"}, "-", "p.yaml"
 				c.MaxRequestsInFlight, c.MaxMutatingRequestsInFlight, c.RequestTimeout, c.Force = 10, 5, 2*time.Minute, true
+				c.Profiling = false
 			},
 		},
 		{
