@@ -10,6 +10,9 @@
 // [rbac.Index.Rules] on the policy itself. Findings are scope-aware: a
 // Role bound in one namespace is judged less severe than the same rules
 // bound cluster-wide, except in privileged namespaces such as kube-system.
+// ServiceAccounts and workloads in the inputs are read too: what a
+// workload's mounted token holds, tokens mounted for nothing, cloud
+// IAM-linked accounts and the dashboard's account.
 //
 // Suppressions come from a .kauth.yaml file ([ReadConfig]) and from the
 // kauth.io/lint-ignore annotation; each carries a reason and may expire.

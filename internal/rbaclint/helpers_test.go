@@ -80,3 +80,32 @@ func find(res *Result, rule string) *Finding {
 	}
 	return nil
 }
+
+// serviceAccount is a ServiceAccount; extra is more metadata or fields,
+// one YAML line each at top level ("automountServiceAccountToken: false")
+// or under metadata (lines starting with two spaces).
+func serviceAccount(ns, name string, extra ...string) string {
+	meta, top := "", ""
+	for _, e := range extra {
+		if strings.HasPrefix(e, "  ") {
+			meta += e + "\n"
+		} else {
+			top += e + "\n"
+		}
+	}
+	return fmt.Sprintf("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: %s\n  namespace: %s\n%s%s", name, ns, meta, top)
+}
+
+// deployment runs as account (the default one when empty); spec adds
+// lines to the pod spec, indented by six spaces.
+func deployment(ns, name, account string, spec ...string) string {
+	pod := "      containers: [{name: app, image: app}]\n"
+	if account != "" {
+		pod += "      serviceAccountName: " + account + "\n"
+	}
+	for _, s := range spec {
+		pod += "      " + s + "\n"
+	}
+	return fmt.Sprintf("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: %s, namespace: %s}\nspec:\n  selector: {matchLabels: {app: %s}}\n  template:\n    metadata: {labels: {app: %s}}\n    spec:\n%s",
+		name, ns, name, name, pod)
+}

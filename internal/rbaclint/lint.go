@@ -91,6 +91,7 @@ func Lint(in Input) (*Result, error) {
 	early = append(early, dropped...)
 	marks, bad := readAnnotations(objs)
 	early = append(early, bad...)
+	accounts, workloads := readWorkloads(objs)
 	if in.Bootstrap {
 		base, err := bootstrapObjects()
 		if err != nil {
@@ -104,6 +105,7 @@ func Lint(in Input) (*Result, error) {
 	}
 	rbac.Aggregate(p)
 	l := newLinter(p, in.Config, marks, in.Now)
+	l.accounts, l.workloads = accounts, workloads
 	findings := append(early, l.run()...)
 	res := &Result{Objects: p.Len()}
 	res.Findings = l.suppress(findings)
@@ -148,11 +150,15 @@ type linter struct {
 	heldRoles map[rbac.ObjectKey]bool
 	// aggregated are the ClusterRoles an aggregationRule selects.
 	aggregated map[rbac.ObjectKey]bool
+	// accounts and workloads are the ServiceAccounts and pod-running
+	// objects of the inputs.
+	accounts   []account
+	workloads  []workload
 	suppressed int
 }
 
 func newLinter(p *rbac.Policy, cfg Config, marks map[rbac.ObjectKey][]Suppression, now time.Time) *linter {
-	l := &linter{p: p, idx: rbac.NewIndex(p), cfg: cfg, marks: marks, now: now, risks: Risks(), rules: map[rbac.ObjectKey][]rbacv1.PolicyRule{}}
+	l := &linter{p: p, idx: rbac.NewIndex(p), cfg: cfg, marks: marks, now: now, risks: append(Risks(), lintRisks()...), rules: map[rbac.ObjectKey][]rbacv1.PolicyRule{}}
 	for _, cr := range p.ClusterRoles {
 		l.rules[rbac.ObjectKey{Kind: rbac.KindClusterRole, Name: cr.Name}] = cr.Rules
 	}
@@ -198,6 +204,7 @@ func (l *linter) run() []Finding {
 	for _, check := range []func() []Finding{
 		l.riskFindings, l.subjectFindings, l.bindingFindings,
 		l.roleFindings, l.bloatFindings, l.aggregationFindings,
+		l.workloadFindings, l.automountFindings, l.cloudIAMFindings, l.dashboardFindings,
 	} {
 		out = append(out, check()...)
 	}

@@ -63,6 +63,9 @@ func join(lists ...[]authorizer.AttributesRecord) []authorizer.AttributesRecord 
 
 var write = []string{"create", "update", "patch"}
 
+// fullWildcardWhat describes the full-wildcard risk.
+const fullWildcardWhat = "every verb on every resource"
+
 // Risks is the risk classification shared by lint and the permission diff:
 // a permission is risky when it allows one of these requests.
 func Risks() []Risk {
@@ -76,7 +79,7 @@ func Risks() []Risk {
 		webhooks = join(webhooks, res(admission, r, "", "", "create"), res(admission, r, "", probeName, "update", "patch", "delete"))
 	}
 	return []Risk{
-		{Rule: RuleFullWildcard, What: "every verb on every resource", Requests: res(probeGroup, probeResource, "", "", probeVerb)},
+		{Rule: RuleFullWildcard, What: fullWildcardWhat, Requests: res(probeGroup, probeResource, "", "", probeVerb)},
 		{Rule: RuleSecretsReadCluster, NamespaceRule: RuleSecretsReadNamespace, What: "read secrets",
 			Requests: join(res("", "secrets", "", probeName, "get"), res("", "secrets", "", "", "list", "watch"))},
 		{Rule: RuleSecretsWrite, What: "write secrets", Requests: join(res("", "secrets", "", "", "create"), res("", "secrets", "", probeName, "update", "patch"))},
@@ -109,6 +112,33 @@ func Risks() []Risk {
 		{Rule: RuleEventsDelete, What: "delete events", Requests: join(res("", "events", "", probeName, "delete"), res("", "events", "", "", "deletecollection"), res("events.k8s.io", "events", "", probeName, "delete"), res("events.k8s.io", "events", "", "", "deletecollection"))},
 		{Rule: RuleCRDModify, What: "write CustomResourceDefinitions", ClusterOnly: true,
 			Requests: join(res("apiextensions.k8s.io", "customresourcedefinitions", "", "", "create"), res("apiextensions.k8s.io", "customresourcedefinitions", "", probeName, "update", "patch", "delete"))},
+	}
+}
+
+// lintRisks are risks lint reports that the permission diff does not (yet)
+// mark as escalations: policy-engine administration and networking.
+func lintRisks() []Risk {
+	writes := func(group string, resources ...string) []authorizer.AttributesRecord {
+		var out []authorizer.AttributesRecord
+		for _, r := range resources {
+			out = join(out, res(group, r, "", "", "create"), res(group, r, "", probeName, "update", "patch", "delete"))
+		}
+		return out
+	}
+	const kyverno, kyvernoPolicies, gateway = "kyverno.io", "policies.kyverno.io", "gateway.networking.k8s.io"
+	return []Risk{
+		{Rule: RulePolicyEngine, What: "write Gatekeeper or cluster-wide Kyverno policies", ClusterOnly: true, Requests: join(
+			writes("templates.gatekeeper.sh", "constrainttemplates"), writes("constraints.gatekeeper.sh", probeResource),
+			writes("mutations.gatekeeper.sh", "assign", "assignmetadata", "modifyset", "assignimage"),
+			writes(kyverno, "clusterpolicies", "clustercleanuppolicies"),
+			writes(kyvernoPolicies, "validatingpolicies", "imagevalidatingpolicies", "mutatingpolicies", "generatingpolicies", "deletingpolicies"))},
+		{Rule: RulePolicyEngine, What: "write namespaced Kyverno policies or Gatekeeper config", Requests: join(
+			writes("config.gatekeeper.sh", "configs"), writes(kyverno, "policies", "cleanuppolicies", "policyexceptions"), writes(kyvernoPolicies, "policyexceptions"))},
+		{Rule: RuleNetworkingModify, What: "modify services, endpoints, ingresses, network policies or Gateway API routes", Requests: join(
+			writes("", "services", "endpoints"), writes("discovery.k8s.io", "endpointslices"), writes("networking.k8s.io", "ingresses", "networkpolicies"),
+			writes(gateway, "gateways", "httproutes", "grpcroutes", "tcproutes", "tlsroutes", "udproutes", "referencegrants"))},
+		{Rule: RuleNetworkingModify, What: "modify IngressClasses or GatewayClasses", ClusterOnly: true,
+			Requests: join(writes("networking.k8s.io", "ingressclasses"), writes(gateway, "gatewayclasses"))},
 	}
 }
 

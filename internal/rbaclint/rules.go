@@ -102,6 +102,12 @@ const (
 	RuleBloatDuplicateRoles   = "bloat-duplicate-roles"
 	RuleAggregation           = "aggregation-pulls-risky-rules"
 	RuleInvalidSuppression    = "invalid-lint-ignore"
+	RulePolicyEngine          = "policy-engine-modify"
+	RuleNetworkingModify      = "networking-modify"
+	RuleWorkloadPrivilegedSA  = "workload-privileged-service-account"
+	RuleTokenAutomount        = "token-automount-unneeded"
+	RuleCloudIAM              = "cloud-iam-service-account"
+	RuleDashboardSA           = "dashboard-service-account"
 )
 
 var catalog = []Rule{
@@ -129,7 +135,7 @@ var catalog = []Rule{
 	{RuleImpersonate, SeverityError, "impersonate users, groups, service accounts, user extras or UIDs", "remove impersonate, or restrict it with resourceNames to specific unprivileged identities",
 		[]string{"KSV-0043", "C-0065", "C-0191", "rbac-police impersonate", "rbac-tool Privilege Escalators via impersonate", "krane risky-impersonate-privileged-groups", "KubiScan impersonate"}},
 	{RuleBindingsCreate, SeverityWarning, "create or modify RoleBindings or ClusterRoleBindings", "let a reviewed pipeline manage bindings; grant the subject only what it needs",
-		[]string{"KSV-0051", "KSV-0052", "KSV-0055", "C-0191", "krane risky-create-rolebinding-role", "krane risky-create-rolebinding-clusterrole", "krane risky-create-clusterrolebinding", "krane subjects-with-rbac-management"}},
+		[]string{"KSV-0051", "KSV-0052", "KSV-0055", "C-0191", "krane risky-create-rolebinding-role", "krane risky-create-rolebinding-clusterrole", "krane risky-create-clusterrolebinding", "krane risky-add-rolebinding", "krane subjects-with-rbac-management"}},
 	{RuleWorkloadsCreate, SeverityWarning, "create pods or pod-owning workloads (runs as any service account of the namespace)",
 		"grant this in namespaces whose service accounts hold no more than the subject may hold",
 		[]string{"KSV-0048", "C-0188", "kube-linter access-to-create-pods", "rbac-police assign_sa", "rbac-police modify_pods", "rbac-tool Workload Creators & Editors", "krane risky-create-*", "KubiScan create pods"}},
@@ -146,7 +152,8 @@ var catalog = []Rule{
 		"restrict signers approve with resourceNames to the signers the subject operates; never kubernetes.io/kube-apiserver-client",
 		[]string{"C-0280", "rbac-police approve_csrs"}},
 	{RuleAdmissionWebhooks, SeverityError, "write admission webhook or policy configurations (intercept or rewrite every request)",
-		"let a reviewed pipeline manage admission configuration", []string{"KSV-0114", "C-0281", "C-0036", "C-0039", "rbac-police control_webhooks", "rbac-tool Installing or Modifying Admission Controllers"}},
+		"let a reviewed pipeline manage admission configuration", []string{"KSV-0114", "C-0281", "C-0036", "C-0039", "rbac-police control_webhooks", "rbac-tool Installing or Modifying Admission Controllers",
+			"rbac-tool Installing or Modifying Kubernetes Admission Policies"}},
 	{RulePersistentVolumes, SeverityWarning, "create PersistentVolumes (hostPath volumes reach the node's disk)", "let a provisioner create volumes; users create claims",
 		[]string{"C-0278", "rbac-tool Storage & Data"}},
 	{RuleStatusModify, SeverityWarning, "modify nodes/status, pods/status or services/status", "status belongs to controllers and kubelets",
@@ -176,6 +183,21 @@ var catalog = []Rule{
 	{RuleBloatDuplicateRoles, SeverityInfo, "roles with identical rules (could be merged)", "keep one role and bind it everywhere", nil},
 	{RuleAggregation, SeverityWarning, "aggregation rule pulls risky rules into a role", "narrow the selector or remove the label from the risky ClusterRole",
 		[]string{"rbac-tool aggregated ClusterRoles"}},
+	{RulePolicyEngine, SeverityError, "write Gatekeeper or Kyverno policies, mutations, exceptions or configuration (the policy engine admits and rewrites requests)",
+		"let a reviewed pipeline manage policy-engine resources", []string{"rbac-tool Open Policy Agent (OPA) GateKeeper Administration", "rbac-tool Kyverno Administration"}},
+	{RuleNetworkingModify, SeverityWarning, "modify services, endpoints, ingresses, network policies or Gateway API routes (redirect traffic, lift isolation)",
+		"let a reviewed pipeline manage networking in shared namespaces", []string{"KSV-0056", "rbac-tool Networking - Manipulate Networking and Network Access related resources", "rbac-tool Networking - Manipulate Gateway API Resources"}},
+	{RuleWorkloadPrivilegedSA, SeverityError, "workload runs as a service account that holds risky permissions, with its token mounted (a compromised container acts with them)",
+		"give the workload its own service account with only what it needs, or set automountServiceAccountToken: false",
+		[]string{"C-0267", "C-0272", "rbac-police (service accounts linked to pods)"}},
+	{RuleTokenAutomount, SeverityInfo, "service-account token mounted although the account holds nothing beyond discovery in these files",
+		"set automountServiceAccountToken: false on the ServiceAccount or the pod template", []string{"C-0034", "C-0190", "C-0261", "C-0189"}},
+	{RuleCloudIAM, SeverityInfo, "service account linked to a cloud IAM identity (EKS, GKE or AKS workload identity), with who can act as it",
+		"restrict who can create pods, tokens or impersonation in its namespace; give the cloud role only what the workload needs",
+		[]string{"rbac-police providerIAM"}},
+	{RuleDashboardSA, SeverityWarning, "the Kubernetes dashboard's service account used by other workloads, bound to others, or holding risky permissions",
+		"keep the dashboard's service account to the dashboard, with read-only permissions; users log in with their own tokens",
+		[]string{"C-0014"}},
 	{RuleInvalidSuppression, SeverityError, "malformed kauth.io/lint-ignore annotation", "write RULE[,RULE...]: REASON[; expires YYYY-MM-DD], one per line", nil},
 }
 

@@ -115,6 +115,41 @@ func TestRules(t *testing.T) {
 		{"different roles", []string{role("a", "r", rule("get", core, "pods")), role("b", "r", rule("list", core, "pods"))}, false, Config{}, RuleBloatDuplicateRoles, ""},
 		{"aggregation of secrets", aggregated(rule("get", core, "secrets")), false, Config{}, RuleAggregation, SeverityError},
 		{"aggregation of pods", aggregated(rule("get", core, "pods")), false, Config{}, RuleAggregation, ""},
+		{"policy engine cluster-wide", bound(rule("create", "kyverno.io", "clusterpolicies")), false, Config{}, RulePolicyEngine, SeverityError},
+		{"gatekeeper mutations", bound(rule("patch", "mutations.gatekeeper.sh", "assign")), false, Config{}, RulePolicyEngine, SeverityError},
+		{"kyverno policies in a namespace", boundIn("app", rule("create", "kyverno.io", "policies")), false, Config{}, RulePolicyEngine, SeverityWarning},
+		{"constraint templates through a RoleBinding grant nothing", boundIn("app", rule("create", "templates.gatekeeper.sh", "constrainttemplates")), false, Config{}, RulePolicyEngine, ""},
+		{"read policies", bound(rule("get,list,watch", "kyverno.io", "clusterpolicies,policies")), false, Config{}, RulePolicyEngine, ""},
+		{"networking cluster-wide", bound(rule("create", core, "services")), false, Config{}, RuleNetworkingModify, SeverityWarning},
+		{"network policies in a namespace", boundIn("app", rule("delete", "networking.k8s.io", "networkpolicies")), false, Config{}, RuleNetworkingModify, SeverityInfo},
+		{"gateway routes in kube-system", boundIn("kube-system", rule("update", "gateway.networking.k8s.io", "httproutes")), false, Config{}, RuleNetworkingModify, SeverityWarning},
+		{"read services", bound(rule("get,list", core, "services,endpoints")), false, Config{}, RuleNetworkingModify, ""},
+		{"workload whose account reads secrets cluster-wide", withWorkload(deployment("app", "web", "builder"), cr("r", rule("list", core, "secrets")), crb("b", "r", sa("app", "builder"))), false, Config{}, RuleWorkloadPrivilegedSA, SeverityError},
+		{"workload whose account reads its namespace's secrets", withWorkload(deployment("app", "web", "builder"), cr("r", rule("get", core, "secrets")), rb("app", "b", "ClusterRole", "r", sa("", "builder"))), false, Config{}, RuleWorkloadPrivilegedSA, SeverityWarning},
+		{"workload on the default account, bound through the namespace's group", withWorkload(deployment("app", "web", ""), cr("r", rule("'*'", "'*'", "'*'")), crb("b", "r", groupS("system:serviceaccounts:app"))), false, Config{}, RuleWorkloadPrivilegedSA, SeverityError},
+		{"workload asks for the token its account turns off", withWorkload(deployment("app", "web", "builder", "automountServiceAccountToken: true"), serviceAccount("app", "builder", "automountServiceAccountToken: false"), cr("r", rule("list", core, "secrets")), crb("b", "r", sa("app", "builder"))), false, Config{}, RuleWorkloadPrivilegedSA, SeverityError},
+		{"workload projects a token", withWorkload(deployment("app", "web", "builder", "automountServiceAccountToken: false", "volumes: [{name: t, projected: {sources: [{serviceAccountToken: {path: token}}]}}]"), cr("r", rule("list", core, "secrets")), crb("b", "r", sa("app", "builder"))), false, Config{}, RuleWorkloadPrivilegedSA, SeverityError},
+		{"workload without a token", withWorkload(deployment("app", "web", "builder", "automountServiceAccountToken: false"), cr("r", rule("list", core, "secrets")), crb("b", "r", sa("app", "builder"))), false, Config{}, RuleWorkloadPrivilegedSA, ""},
+		{"account turns the token off", withWorkload(deployment("app", "web", "builder"), serviceAccount("app", "builder", "automountServiceAccountToken: false"), cr("r", rule("list", core, "secrets")), crb("b", "r", sa("app", "builder"))), false, Config{}, RuleWorkloadPrivilegedSA, ""},
+		{"workload creating pods in its own namespace", withWorkload(deployment("app", "web", "builder"), cr("r", rule("create", core, "pods")), rb("app", "b", "ClusterRole", "r", sa("", "builder"))), false, Config{}, RuleWorkloadPrivilegedSA, ""},
+		{"account bound in another namespace's name", withWorkload(deployment("app", "web", "builder"), cr("r", rule("list", core, "secrets")), crb("b", "r", sa("other", "builder"))), false, Config{}, RuleWorkloadPrivilegedSA, ""},
+		{"token of an account with no permissions", withWorkload(deployment("app", "web", "builder")), false, Config{}, RuleTokenAutomount, SeverityInfo},
+		{"account object with no permissions", withWorkload(serviceAccount("app", "builder")), false, Config{}, RuleTokenAutomount, SeverityInfo},
+		{"token asked for explicitly", withWorkload(deployment("app", "web", "builder", "automountServiceAccountToken: true"), serviceAccount("app", "builder", "automountServiceAccountToken: false")), false, Config{}, RuleTokenAutomount, SeverityInfo},
+		{"discovery only", withWorkload(deployment("app", "web", "builder")), true, Config{}, RuleTokenAutomount, SeverityInfo},
+		{"token needed", withWorkload(deployment("app", "web", "builder"), cr("r", rule("get", core, "configmaps")), rb("app", "b", "ClusterRole", "r", sa("", "builder"))), false, Config{}, RuleTokenAutomount, ""},
+		{"token needed through the service-account group", withWorkload(serviceAccount("app", "builder"), cr("r", rule("get", core, "configmaps")), crb("b", "r", groupS("system:serviceaccounts"))), false, Config{}, RuleTokenAutomount, ""},
+		{"automount off", withWorkload(deployment("app", "web", "builder"), serviceAccount("app", "builder", "automountServiceAccountToken: false")), false, Config{}, RuleTokenAutomount, ""},
+		{"cloud account others can run pods as", withWorkload(serviceAccount("app", "uploader", "  annotations: {eks.amazonaws.com/role-arn: 'arn:aws:iam::1:role/up'}"), cr("r", rule("create", apps, "deployments")), rb("app", "b", "ClusterRole", "r", userS("alice"))), false, Config{}, RuleCloudIAM, SeverityWarning},
+		{"cloud account others can mint tokens for", withWorkload(serviceAccount("app", "uploader", "  annotations: {iam.gke.io/gcp-service-account: up@p.iam.gserviceaccount.com}"), cr("r", `{verbs: [create], apiGroups: [""], resources: [serviceaccounts/token], resourceNames: [uploader]}`), crb("b", "r", groupS("ops"))), false, Config{}, RuleCloudIAM, SeverityWarning},
+		{"cloud account nobody can act as", withWorkload(serviceAccount("app", "uploader", "  annotations: {azure.workload.identity/client-id: 00000000-0000-0000-0000-000000000000}"), cr("r", rule("create", core, "pods")), rb("other", "b", "ClusterRole", "r", userS("alice"))), false, Config{}, RuleCloudIAM, SeverityInfo},
+		{"account without cloud identity", withWorkload(serviceAccount("app", "uploader"), cr("r", rule("create", core, "pods")), rb("app", "b", "ClusterRole", "r", userS("alice"))), false, Config{}, RuleCloudIAM, ""},
+		{"dashboard account used by another workload", withWorkload(deployment("kubernetes-dashboard", "monitor", "kubernetes-dashboard")), false, Config{}, RuleDashboardSA, SeverityWarning},
+		{"dashboard account with cluster-admin", []string{crb("dash", "cluster-admin", sa("kubernetes-dashboard", "kubernetes-dashboard"))}, true, Config{}, RuleDashboardSA, SeverityError},
+		{"dashboard role bound to a user", []string{role("kubernetes-dashboard", "kubernetes-dashboard", `{verbs: [get], apiGroups: [""], resources: [secrets], resourceNames: [kubernetes-dashboard-csrf]}`), rb("kubernetes-dashboard", "b", "Role", "kubernetes-dashboard", userS("alice"))}, false, Config{}, RuleDashboardSA, SeverityInfo},
+		{"the dashboard itself", withWorkload(deployment("kubernetes-dashboard", "kubernetes-dashboard", "kubernetes-dashboard"), deployment("kubernetes-dashboard", "dashboard-metrics-scraper", "kubernetes-dashboard"),
+			role("kubernetes-dashboard", "kubernetes-dashboard", `{verbs: [get, update], apiGroups: [""], resources: [secrets], resourceNames: [kubernetes-dashboard-csrf]}`),
+			rb("kubernetes-dashboard", "kubernetes-dashboard", "Role", "kubernetes-dashboard", sa("", "kubernetes-dashboard"))), false, Config{}, RuleDashboardSA, ""},
 		{"bad annotation", []string{"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n  annotations: {kauth.io/lint-ignore: 'role-not-bound'}\n"}, false, Config{}, RuleInvalidSuppression, SeverityError},
 		{"good annotation", []string{"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n  annotations: {kauth.io/lint-ignore: 'role-not-bound: kept for the operator'}\n"}, false, Config{}, RuleInvalidSuppression, ""},
 	}
@@ -143,6 +178,9 @@ func TestRules(t *testing.T) {
 		}
 	}
 }
+
+// withWorkload is a fixture of workloads, ServiceAccounts and RBAC.
+func withWorkload(docs ...string) []string { return docs }
 
 func boolIndex(b bool) int {
 	if b {

@@ -58,11 +58,12 @@ func ParseIgnore(value string) ([]Suppression, error) {
 }
 
 // objectKey names an RBAC object of any served or removed version as the
-// policy will; ok is false for other kinds.
+// policy will, or a ServiceAccount or workload lint reads; ok is false for
+// other kinds.
 func objectKey(obj runtime.Object) (rbac.ObjectKey, bool) {
 	gvk := loader.GVK(obj)
 	if gvk.Group != rbacv1.GroupName {
-		return rbac.ObjectKey{}, false
+		return workloadKey(obj)
 	}
 	m, err := meta.Accessor(obj)
 	if err != nil {

@@ -43,7 +43,11 @@ risky grants (wildcards, secrets, escalate/bind/impersonate, pod creation,
 exec, nodes/proxy, token requests, CSR approval, admission webhooks, grants
 to anonymous or all authenticated users, cluster-admin bindings, ...) and
 for mistakes (bindings to missing roles, roles never bound, duplicate and
-shadowed rules, removed API versions, bloat).
+shadowed rules, removed API versions, bloat). ServiceAccounts and
+workloads in the same paths are read too: workloads whose service account
+holds risky permissions with its token mounted, tokens mounted for
+nothing, cloud IAM-linked service accounts and who can act as them, and
+the Kubernetes dashboard's service account.
 
 Findings are judged by who holds a rule and where: the RBAC engine says
 which subjects hold each rule through which bindings, and a grant in one
