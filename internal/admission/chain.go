@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/webhook/validating"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 )
@@ -38,6 +40,11 @@ type Config struct {
 	// Serves tells the resources the server serves; controllers watch only
 	// those. Nil means every resource.
 	Serves func(schema.GroupVersionResource) bool
+	// Dynamic and RESTMapper reach the params of admission policies (any
+	// served kind); the policy plugins and their status controller need
+	// them, the other plugins do not.
+	Dynamic    dynamic.Interface
+	RESTMapper meta.RESTMapper
 }
 
 func (c Config) now() time.Time {
@@ -71,7 +78,7 @@ func New(cfg Config, names []string) (admission.Interface, error) {
 		}
 	}
 	inits := admission.PluginInitializers{
-		initializer.New(cfg.Client, nil, cfg.Informers, cfg.Authorizer, utilfeature.DefaultFeatureGate, nil, cfg.Stop, nil),
+		initializer.New(cfg.Client, cfg.Dynamic, cfg.Informers, cfg.Authorizer, utilfeature.DefaultFeatureGate, nil, cfg.Stop, cfg.RESTMapper),
 		webhookinit.NewPluginInitializer(nil, nil),
 	}
 	chain, err := plugins.NewFromPlugins(ordered, noConfig{}, inits, nil)
@@ -102,4 +109,5 @@ func register(p *admission.Plugins, cfg Config) {
 	p.Register(MutatingAdmissionWebhook, func(r io.Reader) (admission.Interface, error) { return mutating.NewMutatingWebhook(r) })
 	p.Register(ValidatingAdmissionWebhook, func(r io.Reader) (admission.Interface, error) { return validating.NewValidatingAdmissionWebhook(r) })
 	p.Register(ResourceQuota, func(io.Reader) (admission.Interface, error) { return newResourceQuota(cfg) })
+	registerPolicies(p, cfg)
 }

@@ -17,6 +17,7 @@ const (
 	MutatingAdmissionWebhook   = "MutatingAdmissionWebhook"
 	ValidatingAdmissionWebhook = "ValidatingAdmissionWebhook"
 	ValidatingAdmissionPolicy  = "ValidatingAdmissionPolicy"
+	MutatingAdmissionPolicy    = "MutatingAdmissionPolicy"
 	ResourceQuota              = "ResourceQuota"
 	AlwaysDeny                 = "AlwaysDeny"
 	// NamespaceCreator is kauth's own: it records the user creating a
@@ -63,7 +64,7 @@ var orderedPlugins = []string{
 	"PodTopologyLabels",
 	"NodeDeclaredFeatureValidator",
 	"PodResizeValidator",
-	"MutatingAdmissionPolicy",
+	MutatingAdmissionPolicy,
 	MutatingAdmissionWebhook,
 	ValidatingAdmissionPolicy,
 	ValidatingAdmissionWebhook,
@@ -81,7 +82,7 @@ var defaultOn = []string{
 	"TaintNodesByCondition", "RuntimeClass", "CertificateApproval",
 	"CertificateSigning", "ClusterTrustBundleAttest",
 	"CertificateSubjectRestriction", "DefaultIngressClass", PodSecurity,
-	"PodTopologyLabels", "MutatingAdmissionPolicy", ValidatingAdmissionPolicy,
+	"PodTopologyLabels", MutatingAdmissionPolicy, ValidatingAdmissionPolicy,
 	"NodeDeclaredFeatureValidator", "PodResizeValidator",
 }
 
@@ -89,7 +90,8 @@ var defaultOn = []string{
 // name (kube-apiserver knows them) and reported as skipped.
 var implemented = []string{
 	AlwaysAdmit, NamespaceLifecycle, NamespaceCreator, LimitRanger,
-	ServiceAccount, AlwaysPullImages, PodSecurity, MutatingAdmissionWebhook,
+	ServiceAccount, AlwaysPullImages, PodSecurity, MutatingAdmissionPolicy,
+	MutatingAdmissionWebhook, ValidatingAdmissionPolicy,
 	ValidatingAdmissionWebhook, ResourceQuota, AlwaysDeny,
 }
 

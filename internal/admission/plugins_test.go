@@ -9,7 +9,7 @@ import (
 
 func TestSelect(t *testing.T) {
 	t.Parallel()
-	defaults := []string{NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity, MutatingAdmissionWebhook, ValidatingAdmissionWebhook, ResourceQuota}
+	defaults := []string{NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity, MutatingAdmissionPolicy, MutatingAdmissionWebhook, ValidatingAdmissionPolicy, ValidatingAdmissionWebhook, ResourceQuota}
 	tests := []struct {
 		name             string
 		enable, disable  []string
@@ -19,9 +19,9 @@ func TestSelect(t *testing.T) {
 	}{
 		{name: "defaults", want: defaults, wantSkippedFirst: "TaintNodesByCondition"},
 		{name: "enable keeps the fixed order", enable: []string{AlwaysDeny, AlwaysPullImages, NamespaceCreator},
-			want: []string{NamespaceLifecycle, NamespaceCreator, LimitRanger, ServiceAccount, AlwaysPullImages, PodSecurity, MutatingAdmissionWebhook, ValidatingAdmissionWebhook, ResourceQuota, AlwaysDeny}, wantSkippedFirst: "TaintNodesByCondition"},
-		{name: "disable", disable: []string{ResourceQuota, PodSecurity, "Priority"},
-			want: []string{NamespaceLifecycle, LimitRanger, ServiceAccount, MutatingAdmissionWebhook, ValidatingAdmissionWebhook}, wantSkippedFirst: "TaintNodesByCondition"},
+			want: []string{NamespaceLifecycle, NamespaceCreator, LimitRanger, ServiceAccount, AlwaysPullImages, PodSecurity, MutatingAdmissionPolicy, MutatingAdmissionWebhook, ValidatingAdmissionPolicy, ValidatingAdmissionWebhook, ResourceQuota, AlwaysDeny}, wantSkippedFirst: "TaintNodesByCondition"},
+		{name: "disable", disable: []string{ResourceQuota, PodSecurity, "Priority", MutatingAdmissionPolicy},
+			want: []string{NamespaceLifecycle, LimitRanger, ServiceAccount, MutatingAdmissionWebhook, ValidatingAdmissionPolicy, ValidatingAdmissionWebhook}, wantSkippedFirst: "TaintNodesByCondition"},
 		{name: "unknown", enable: []string{"Nope"}, disable: []string{"Neither"},
 			wantErr: `enable-admission-plugins plugin "Nope" is unknown; disable-admission-plugins plugin "Neither" is unknown`},
 		{name: "overlap", enable: []string{LimitRanger, AlwaysDeny}, disable: []string{AlwaysDeny, LimitRanger},

@@ -8,9 +8,11 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -44,23 +46,35 @@ func (s *Server) buildAdmissionAndAPF(authz authorizer.Authorizer) error {
 	if len(sel.Skipped) > 0 {
 		c.logger().Debug("admission plugins kauth serve does not implement are skipped", "plugins", strings.Join(sel.Skipped, ","))
 	}
-	client, err := kubernetes.NewForConfig(&rest.Config{
+	loopback := &rest.Config{
 		Host: s.url, BearerToken: s.loopback, QPS: 1000, Burst: 2000,
 		TLSClientConfig: rest.TLSClientConfig{CAData: s.pki.CAPEM},
-	})
+	}
+	client, err := kubernetes.NewForConfig(loopback)
 	if err != nil {
 		return fmt.Errorf("loopback client: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(loopback)
+	if err != nil {
+		return fmt.Errorf("loopback dynamic client: %w", err)
 	}
 	x := &admissionAndAPF{informers: informers.NewSharedInformerFactory(client, 0), stop: make(chan struct{})}
 	served := registry.New()
 	serves := func(gvr schema.GroupVersionResource) bool { _, ok := served.ByResource(gvr); return ok }
-	cfg := kadmission.Config{Client: client, Informers: x.informers, Authorizer: authz, Stop: x.stop, Now: c.Now, Serves: serves}
+	cfg := kadmission.Config{Client: client, Informers: x.informers, Authorizer: authz, Stop: x.stop, Now: c.Now, Serves: serves,
+		Dynamic: dyn, RESTMapper: restMapper(served)}
 	chain, err := kadmission.New(cfg, sel.Enabled)
 	if err != nil {
 		return err
 	}
-	x.gate = &admissionGate{next: chain}
+	// As kube-apiserver's REST handlers, the audit decorator copies the
+	// annotations plugins add (ValidatingAdmissionPolicy's Audit action,
+	// its auditAnnotations) into the request's audit event.
+	x.gate = &admissionGate{next: admission.WithAudit(chain)}
 	x.controllers = kadmission.NewControllers(cfg, slices.Contains(sel.Enabled, kadmission.NamespaceCreator))
+	if slices.Contains(sel.Enabled, kadmission.ValidatingAdmissionPolicy) {
+		x.controllers.AddPolicyStatus()
+	}
 	if c.EnablePriorityAndFairness {
 		x.apf, err = flowcontrol.New(flowcontrol.Options{
 			ServerConcurrencyLimit: c.MaxRequestsInFlight + c.MaxMutatingRequestsInFlight,
@@ -116,6 +130,22 @@ func (x *admissionAndAPF) withAPFDebug(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// restMapper maps the kinds the server serves to their resources, as
+// kube-apiserver's discovery REST mapper does; the policy plugins find a
+// paramKind's resource with it.
+func restMapper(r *registry.Registry) meta.RESTMapper {
+	m := meta.NewDefaultRESTMapper(nil)
+	for _, k := range r.Kinds() {
+		scope := meta.RESTScopeRoot
+		if k.Namespaced {
+			scope = meta.RESTScopeNamespace
+		}
+		gv := k.GVK.GroupVersion()
+		m.AddSpecific(k.GVK, gv.WithResource(k.Resource), gv.WithResource(k.Singular), scope)
+	}
+	return m
 }
 
 // admissionGate passes requests to the chain once it is open.

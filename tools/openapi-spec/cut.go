@@ -21,7 +21,12 @@ var served = map[string]map[string][]string{
 	"apis/flowcontrol.apiserver.k8s.io/v1": {
 		"flowschemas": {"status"}, "prioritylevelconfigurations": {"status"},
 	},
-	"apis/certificates.k8s.io/v1":   {"certificatesigningrequests": {"approval", "status"}},
+	"apis/certificates.k8s.io/v1": {"certificatesigningrequests": {"approval", "status"}},
+	"apis/admissionregistration.k8s.io/v1": {
+		"mutatingwebhookconfigurations": nil, "validatingwebhookconfigurations": nil,
+		"validatingadmissionpolicies": {"status"}, "validatingadmissionpolicybindings": nil,
+		"mutatingadmissionpolicies": nil, "mutatingadmissionpolicybindings": nil,
+	},
 	"apis/authentication.k8s.io/v1": {"tokenreviews": nil, "selfsubjectreviews": nil},
 	"apis/authorization.k8s.io/v1": {
 		"subjectaccessreviews": nil, "localsubjectaccessreviews": nil,

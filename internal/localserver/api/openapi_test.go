@@ -39,7 +39,7 @@ func TestOpenAPI(t *testing.T) {
 		gvs = append(gvs, gv)
 	}
 	o, _ := ts.api.openapiDocs()
-	if diff := cmp.Diff(o.v3GroupVersions(), gvs, cmpSorted); diff != "" || len(gvs) != 6 {
+	if diff := cmp.Diff(o.v3GroupVersions(), gvs, cmpSorted); diff != "" || len(gvs) != 7 {
 		t.Fatalf("v3 discovery (-want +got):\n%s", diff)
 	}
 	rbacURL := disc.Paths["apis/rbac.authorization.k8s.io/v1"].ServerRelativeURL

@@ -12,11 +12,12 @@ import (
 )
 
 // admissionRegistrationKinds are the admission webhook configurations
-// the MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins read.
+// the MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins
+// read, and the admission policies and bindings (admissionpolicy.go).
 func admissionRegistrationKinds() []*Kind {
 	gv := admissionregistrationv1.SchemeGroupVersion
 	cols := []metav1.TableColumnDefinition{nameColumn(), column("Webhooks", "Webhooks indicates the number of webhooks registered in this configuration", 0), ageColumn()}
-	return []*Kind{
+	return append([]*Kind{
 		{
 			GVK: gv.WithKind("MutatingWebhookConfiguration"), Resource: "mutatingwebhookconfigurations", Singular: "mutatingwebhookconfiguration", Categories: []string{"api-extensions"},
 			New:      func() runtime.Object { return &admissionregistrationv1.MutatingWebhookConfiguration{} },
@@ -39,7 +40,7 @@ func admissionRegistrationKinds() []*Kind {
 				return []any{c.Name, int64(len(c.Webhooks)), age(c.CreationTimestamp, now)}
 			},
 		},
-	}
+	}, admissionPolicyKinds()...)
 }
 
 // webhookDefaults are admissionregistration/v1's SetDefaults_*: fail

@@ -38,7 +38,10 @@ func TestRegistryServesTheIssueKinds(t *testing.T) {
 	want := []string{
 		"/v1, Resource=configmaps", "/v1, Resource=limitranges", "/v1, Resource=namespaces", "/v1, Resource=pods",
 		"/v1, Resource=resourcequotas", "/v1, Resource=secrets", "/v1, Resource=serviceaccounts",
-		"admissionregistration.k8s.io/v1, Resource=mutatingwebhookconfigurations", "admissionregistration.k8s.io/v1, Resource=validatingwebhookconfigurations",
+		"admissionregistration.k8s.io/v1, Resource=mutatingadmissionpolicies", "admissionregistration.k8s.io/v1, Resource=mutatingadmissionpolicybindings",
+		"admissionregistration.k8s.io/v1, Resource=mutatingwebhookconfigurations",
+		"admissionregistration.k8s.io/v1, Resource=validatingadmissionpolicies", "admissionregistration.k8s.io/v1, Resource=validatingadmissionpolicybindings",
+		"admissionregistration.k8s.io/v1, Resource=validatingwebhookconfigurations",
 		"authentication.k8s.io/v1, Resource=selfsubjectreviews", "authentication.k8s.io/v1, Resource=tokenreviews",
 		"authorization.k8s.io/v1, Resource=localsubjectaccessreviews", "authorization.k8s.io/v1, Resource=selfsubjectaccessreviews",
 		"authorization.k8s.io/v1, Resource=selfsubjectrulesreviews", "authorization.k8s.io/v1, Resource=subjectaccessreviews",
