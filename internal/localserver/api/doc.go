@@ -50,12 +50,23 @@
 // (k8s.io/apiserver/pkg/endpoints/request); without a RequestInfo it
 // derives one itself. Authorization of the request itself is the chain's.
 //
-// Known differences from kube-apiserver: a get ignores resourceVersion
-// (it reads the current object); lists honour resourceVersion and
-// resourceVersionMatch (Exact reads a snapshot, continued lists read their
-// first page's) within the store's window of the last 4096 events across
-// all kinds, which is also the watch window; pods are stored, never
-// run, and have no graceful deletion; there is no garbage collector
+// resourceVersion follows kube-apiserver v1.37 with its watch cache: a
+// get or list at "" reads the latest state, at "0" any (the store is
+// always current; a list then ignores limit), at a number (or
+// resourceVersionMatch=NotOlderThan) a state at least that new, waiting up
+// to three seconds for it before a 504 Timeout "Too large resource
+// version"; resourceVersionMatch=Exact, and a number with a limit, read
+// the state at exactly that version (410 Expired once the resource's event
+// history no longer reaches it). List and watch options are decoded and
+// validated by k8s.io/apimachinery's metainternalversion (422 Invalid
+// ListOptions), with the WatchList defaults on. Watches start from any
+// version still in the resource's history (each resource keeps its own,
+// as each has its own watch cache), or from one the store has not reached.
+//
+// Known differences from kube-apiserver: there is no etcd behind the event
+// history, so an exact list or continue token older than it is a 410 where
+// etcd might still answer within its compaction window; pods are stored,
+// never run, and have no graceful deletion; there is no garbage collector
 // (ownerReferences and propagationPolicy are kept but not acted on).
 //
 // Contract:
