@@ -32,12 +32,12 @@ type heldRisk struct {
 // severe first. Suppressed grants (a lint-ignore on the binding, an
 // allowed subject) do not count.
 func (l *linter) accountRisks(s Subject) []heldRisk {
+	if out, done := l.accountMemo[s]; done {
+		return out
+	}
 	pseudo := len(l.risks) - len(pseudoRisks())
 	var out []heldRisk
-	for _, h := range l.holding {
-		if !identityOf(h.subject, s) {
-			continue
-		}
+	for _, h := range l.accountHoldings(s) {
 		for _, ri := range l.hits[ruleKey{h.role, h.index}] {
 			risk := l.risks[ri]
 			rule, sev, ok := l.weigh(risk, h.scope())
@@ -50,6 +50,23 @@ func (l *linter) accountRisks(s Subject) []heldRisk {
 	slices.SortStableFunc(out, func(a, b heldRisk) int {
 		return cmp.Or(cmp.Compare(b.sev.Rank(), a.sev.Rank()), cmp.Compare(a.rule, b.rule))
 	})
+	l.accountMemo[s] = out
+	return out
+}
+
+// accountHoldings are the holdings that apply to the token of service
+// account s: those of the account and of the groups its token carries.
+func (l *linter) accountHoldings(s Subject) []holding {
+	if l.bySubject == nil {
+		l.bySubject = map[Subject][]holding{}
+		for _, h := range l.holding {
+			l.bySubject[h.subject] = append(l.bySubject[h.subject], h)
+		}
+	}
+	out := slices.Clone(l.bySubject[s])
+	for _, g := range accountUser(s).GetGroups() {
+		out = append(out, l.bySubject[Subject{Kind: rbacv1.GroupKind, Name: g}]...)
+	}
 	return out
 }
 
@@ -73,8 +90,8 @@ func (l *linter) accountHoldsRequired(s Subject, h holding, r Risk) bool {
 // public health paths, and whatever the default bindings give the groups
 // of all (service-account) users, such as reading ClusterTrustBundles.
 func (l *linter) needsToken(s Subject) bool {
-	for _, h := range l.holding {
-		if !identityOf(h.subject, s) || (h.subject.Kind == rbacv1.GroupKind && !l.user(h.binding)) {
+	for _, h := range l.accountHoldings(s) {
+		if h.subject.Kind == rbacv1.GroupKind && !l.user(h.binding) {
 			continue
 		}
 		if !discoveryOnly(l.rules[h.role][h.index], false, h.scope()) {
@@ -220,22 +237,20 @@ var cloudIdentityAnnotations = []struct{ key, what string }{
 }
 
 // actAs is one way to act as a service account, asked of the engine in
-// the account's namespace.
+// the account's namespace; named ways ask about the account by name.
 type actAs struct {
-	how  string
-	reqs []authorizer.AttributesRecord
+	how   string
+	named bool
+	reqs  func(name string) []authorizer.AttributesRecord
 }
 
-func actAsRequests(s Subject, runs bool) []actAs {
-	out := []actAs{
-		{"create its tokens", res("", "serviceaccounts", "token", s.Name, "create")},
-		{"impersonate it", res("", "serviceaccounts", "", s.Name, "impersonate")},
-		{"create pods or workloads", workloadRequests()},
-	}
-	if runs {
-		out = append(out, actAs{"exec into its pods", join(res("", "pods", "exec", probeName, "create", "get"), res("", "pods", "attach", probeName, "create", "get"))})
-	}
-	return out
+var actAsWays = []actAs{
+	{"create its tokens", true, func(n string) []authorizer.AttributesRecord { return res("", "serviceaccounts", "token", n, "create") }},
+	{"impersonate it", true, func(n string) []authorizer.AttributesRecord { return res("", "serviceaccounts", "", n, "impersonate") }},
+	{"create pods or workloads", false, func(string) []authorizer.AttributesRecord { return workloadRequests() }},
+	{"exec into its pods", false, func(string) []authorizer.AttributesRecord {
+		return join(res("", "pods", "exec", probeName, "create", "get"), res("", "pods", "attach", probeName, "create", "get"))
+	}},
 }
 
 func workloadRequests() []authorizer.AttributesRecord {
@@ -247,35 +262,74 @@ func workloadRequests() []authorizer.AttributesRecord {
 	return nil
 }
 
-// actors asks the engine who can act as service account s: subjects of
-// the user's bindings other than the account itself, system:masters and
-// system: users. It returns them with how, and the bindings.
+type actorKey struct{ namespace, how, name string }
+
+// actorSet is who may act one way in a namespace, through which of the
+// user's bindings.
+type actorSet []actorGrant
+
+type actorGrant struct {
+	subject Subject
+	binding rbac.ObjectKey
+}
+
+// actorsOf asks the engine, once per namespace (and account name for
+// named ways), who may act one way, through bindings in the user's files;
+// system:masters and system: users are left out.
+func (l *linter) actorsOf(a actAs, ns, name string) actorSet {
+	k := actorKey{ns, a.how, ""}
+	if a.named {
+		k.name = name
+	}
+	if set, done := l.actorMemo[k]; done {
+		return set
+	}
+	var set actorSet
+	seen := map[actorGrant]bool{}
+	for _, req := range a.reqs(name) {
+		req.Namespace = ns
+		for _, g := range l.idx.WhoCan(req).Subjects {
+			if g.Privileged || (g.Kind == rbacv1.UserKind && strings.HasPrefix(g.Name, "system:")) {
+				continue
+			}
+			for _, v := range g.Via {
+				gr := actorGrant{subjectOf(rbacv1.Subject{Kind: g.Kind, Name: g.Name, Namespace: g.Namespace}, v.Binding.Namespace), v.Binding}
+				if l.user(v.Binding) && !seen[gr] {
+					seen[gr] = true
+					set = append(set, gr)
+				}
+			}
+		}
+	}
+	l.actorMemo[k] = set
+	return set
+}
+
+// actors lists who can act as service account s (other than s itself and
+// allowed subjects), how, and through which bindings.
 func (l *linter) actors(s Subject, runs bool, rule string) ([]Subject, []string, []rbac.ObjectKey) {
 	var subjects []Subject
 	var hows []string
 	var bindings []rbac.ObjectKey
-	for _, a := range actAsRequests(s, runs) {
-		for _, req := range a.reqs {
-			req.Namespace = s.Namespace
-			for _, g := range l.idx.WhoCan(req).Subjects {
-				if g.Privileged || (g.Kind == rbacv1.UserKind && strings.HasPrefix(g.Name, "system:")) {
-					continue
-				}
-				for _, v := range g.Via {
-					sub := subjectOf(rbacv1.Subject{Kind: g.Kind, Name: g.Name, Namespace: g.Namespace}, v.Binding.Namespace)
-					if sub == s || !l.user(v.Binding) || l.ignored(v.Binding, rule) || l.cfg.allows(sub, rule, l.now) {
-						continue
-					}
-					if !slices.Contains(subjects, sub) {
-						subjects = append(subjects, sub)
-					}
-					if !slices.Contains(hows, a.how) {
-						hows = append(hows, a.how)
-					}
-					if !slices.Contains(bindings, v.Binding) {
-						bindings = append(bindings, v.Binding)
-					}
-				}
+	seenS, seenB := map[Subject]bool{}, map[rbac.ObjectKey]bool{}
+	for _, a := range actAsWays {
+		if a.how == "exec into its pods" && !runs {
+			continue
+		}
+		for _, g := range l.actorsOf(a, s.Namespace, s.Name) {
+			if g.subject == s || l.ignored(g.binding, rule) || l.cfg.allows(g.subject, rule, l.now) {
+				continue
+			}
+			if !seenS[g.subject] {
+				seenS[g.subject] = true
+				subjects = append(subjects, g.subject)
+			}
+			if !slices.Contains(hows, a.how) {
+				hows = append(hows, a.how)
+			}
+			if !seenB[g.binding] {
+				seenB[g.binding] = true
+				bindings = append(bindings, g.binding)
 			}
 		}
 	}
@@ -423,13 +477,4 @@ func (l *linter) dashboardRoleBindings() []Finding {
 // namespace's service accounts, and system:authenticated.
 func accountUser(s Subject) user.Info {
 	return &user.DefaultInfo{Name: serviceaccount.MakeUsername(s.Namespace, s.Name), Groups: append(serviceaccount.MakeGroupNames(s.Namespace), user.AllAuthenticated)}
-}
-
-// identityOf tells whether a binding subject h applies to the token of
-// service account s: the account itself, or one of its token's groups.
-func identityOf(h, s Subject) bool {
-	if h == s {
-		return true
-	}
-	return h.Kind == rbacv1.GroupKind && slices.Contains(accountUser(s).GetGroups(), h.Name)
 }

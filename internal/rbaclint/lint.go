@@ -152,13 +152,19 @@ type linter struct {
 	aggregated map[rbac.ObjectKey]bool
 	// accounts and workloads are the ServiceAccounts and pod-running
 	// objects of the inputs.
-	accounts   []account
-	workloads  []workload
-	suppressed int
+	accounts  []account
+	workloads []workload
+	// bySubject indexes holding by subject; accountMemo and actorMemo
+	// remember what accounts hold and who can act in a namespace.
+	bySubject   map[Subject][]holding
+	accountMemo map[Subject][]heldRisk
+	actorMemo   map[actorKey]actorSet
+	suppressed  int
 }
 
 func newLinter(p *rbac.Policy, cfg Config, marks map[rbac.ObjectKey][]Suppression, now time.Time) *linter {
-	l := &linter{p: p, idx: rbac.NewIndex(p), cfg: cfg, marks: marks, now: now, risks: append(Risks(), lintRisks()...), rules: map[rbac.ObjectKey][]rbacv1.PolicyRule{}}
+	l := &linter{p: p, idx: rbac.NewIndex(p), cfg: cfg, marks: marks, now: now, risks: append(Risks(), lintRisks()...), rules: map[rbac.ObjectKey][]rbacv1.PolicyRule{},
+		accountMemo: map[Subject][]heldRisk{}, actorMemo: map[actorKey]actorSet{}}
 	for _, cr := range p.ClusterRoles {
 		l.rules[rbac.ObjectKey{Kind: rbac.KindClusterRole, Name: cr.Name}] = cr.Rules
 	}
