@@ -1,5 +1,10 @@
 package apf
 
+import (
+	"slices"
+	"time"
+)
+
 // QueueState is one queue of a [QueueSet] as a server's debug endpoints
 // show it (kube-apiserver's dump_queues).
 type QueueState struct {
@@ -32,3 +37,83 @@ func (qs *QueueSet) QueueOf(r *QRequest) int {
 	}
 	return r.queue.index
 }
+
+// BorrowingPeriod is how often kube-apiserver's APF controller adjusts
+// the current concurrency limits of the priority levels from their seat
+// demand (apf_controller.go's borrowingAdjustmentPeriod).
+const BorrowingPeriod = time.Duration(borrowingPeriodNanos)
+
+// SeatDemand is one level's seat demand (seats occupied plus seats
+// waiting) over one borrowing period, as the controller's integrator
+// reports it: time-weighted average, standard deviation (NaN when
+// undefined) and maximum.
+type SeatDemand struct {
+	Seconds float64 `json:"seconds"`
+	Average float64 `json:"average"`
+	StdDev  float64 `json:"stdDev"`
+	Max     float64 `json:"max"`
+}
+
+// TakeSeatDemand returns the seat demand since the previous call (or
+// since the queue set was made) and starts a new period, as the
+// controller resets each level's integrator when it adjusts the limits.
+func (qs *QueueSet) TakeSeatDemand(now int64) SeatDemand {
+	d := qs.resetDemand(now)
+	return SeatDemand{Seconds: d.duration, Average: d.avg, StdDev: d.stdDev, Max: d.max}
+}
+
+// Borrowing is the APF controller's adjustment of current concurrency
+// limits (updateBorrowingLocked) for a server that drives its
+// [QueueSet]s on the wall clock: every [BorrowingPeriod], and right after
+// a configuration change, it takes each level's [SeatDemand] and returns
+// the new current limits, lending the unused seats of idle levels (down
+// to nominal - lendable) to busy ones (up to nominal + borrowing). It is
+// the same allocation `kauth apf simulate` runs. It is not safe for
+// concurrent use.
+type Borrowing struct {
+	a *allocator
+}
+
+// NewBorrowing starts the adjustment for levels, in the order [Limits]
+// returns them. prev, when not nil, is the adjustment of the previous
+// configuration: a level of the same name keeps its smoothed seat demand
+// and current limit, as the controller keeps a retained level's state; a
+// new level starts from nominal - lendable/2 (upstream's initialCL) with
+// no demand history.
+func NewBorrowing(levels []LevelLimits, prev *Borrowing) *Borrowing {
+	a := newAllocator(levels)
+	old := map[string]int{}
+	if prev != nil {
+		for i, l := range prev.a.levels {
+			old[l.Name] = i
+		}
+	}
+	for i, l := range levels {
+		if j, ok := old[l.Name]; ok {
+			a.smoothed[i], a.current[i], a.hwm[i] = prev.a.smoothed[j], prev.a.current[j], prev.a.hwm[j]
+			continue
+		}
+		a.current[i] = l.NominalConcurrencyLimit - l.LendableConcurrencyLimit/2
+	}
+	return &Borrowing{a: a}
+}
+
+// Adjust digests one period's demand per level (indexed as the levels
+// given to [NewBorrowing]) and returns each level's new current limit.
+func (b *Borrowing) Adjust(demand []SeatDemand) []int {
+	obs := make([]demandStats, len(b.a.levels))
+	for i := range obs {
+		if i < len(demand) {
+			d := demand[i]
+			obs[i] = demandStats{duration: d.Seconds, avg: d.Average, stdDev: d.StdDev, max: d.Max}
+		}
+	}
+	return b.a.adjust(obs)
+}
+
+// Current returns each level's current limit after the last adjustment.
+func (b *Borrowing) Current() []int { return slices.Clone(b.a.current) }
+
+// Smoothed returns each level's smoothed seat demand, the target the
+// allocation aims at (max(avg+stdDev, 0.977*previous + 0.023*(avg+stdDev))).
+func (b *Borrowing) Smoothed() []float64 { return slices.Clone(b.a.smoothed) }

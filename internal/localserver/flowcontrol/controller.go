@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/endpoints/request"
 	utilflowcontrol "k8s.io/apiserver/pkg/util/flowcontrol"
+	fcrequest "k8s.io/apiserver/pkg/util/flowcontrol/request"
 
 	"github.com/kauth/kauth/internal/apf"
 )
@@ -28,6 +29,12 @@ type Options struct {
 	LongRunning request.LongRunningRequestCheck
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// AfterFunc runs f once d has passed on the clock (the end of a
+	// mutating request's additional latency); nil means time.AfterFunc.
+	AfterFunc func(d time.Duration, f func())
+	// Objects, when set, tells the work estimator how many objects the
+	// server stores per resource; without it a LIST costs one seat.
+	Objects ObjectCounter
 }
 
 // Controller holds the configuration in force and the state of every
@@ -37,10 +44,21 @@ type Controller struct {
 	start   time.Time
 	dropped utilflowcontrol.DroppedRequestsTracker
 
+	// estimate is k8s.io/apiserver's work estimator fed with the
+	// object counts and the watches below.
+	estimate fcrequest.WorkEstimatorFunc
+	counts   fcrequest.StorageObjectCountTracker
+	watches  utilflowcontrol.WatchTracker
+
 	mu         sync.RWMutex
 	classifier *apf.Classifier
 	fsUIDs     map[string]types.UID
 	levels     map[string]*level
+	// order is the levels as borrowing indexes them (by name), and
+	// borrowing the controller's periodic adjustment of their limits.
+	order     []*level
+	borrowing *apf.Borrowing
+	maxSeats  map[string]uint64
 }
 
 // New returns a controller with Kubernetes' built-in configuration until
@@ -52,7 +70,9 @@ func New(opts Options) (*Controller, error) {
 	if opts.RequestWaitLimit <= 0 {
 		opts.RequestWaitLimit = 15 * time.Second
 	}
-	c := &Controller{opts: opts, dropped: utilflowcontrol.NewDroppedRequestsTracker(), levels: map[string]*level{}}
+	c := &Controller{opts: opts, dropped: utilflowcontrol.NewDroppedRequestsTracker(), levels: map[string]*level{},
+		counts: fcrequest.NewStorageObjectCountTracker(), watches: utilflowcontrol.NewWatchTracker()}
+	c.estimate = fcrequest.NewWorkEstimator(c.counts.Get, c.watches.GetInterestedWatchCount, fcrequest.DefaultWorkEstimatorConfig(), c.maxSeatsOf)
 	c.start = c.now()
 	def := apf.DefaultConfig()
 	if err := c.SetConfig(def.FlowSchemas, def.PriorityLevels); err != nil {
@@ -74,9 +94,12 @@ func (c *Controller) nanos(t time.Time) int64 { return int64(t.Sub(c.start)) }
 
 // SetConfig digests a configuration as the APF controller does
 // (defaults, mandatory objects added, dangling schemas ignored, limits
-// from the server's total). A level whose queuing parameters are unchanged
-// keeps its queues and requests and gets its new limit; a changed one
-// starts afresh while requests already in the old one finish there.
+// from the server's total), then adjusts the current limits at once as
+// the controller does after every change. A level whose queuing
+// parameters are unchanged keeps its queues, requests and seat demand
+// history; a changed one starts afresh while requests already in the old
+// one finish there. A new level starts at nominal - lendable/2 before
+// the adjustment.
 func (c *Controller) SetConfig(fss []*flowcontrolv1.FlowSchema, pls []*flowcontrolv1.PriorityLevelConfiguration) error {
 	cfg := apf.NewConfig(fss, pls, nil)
 	limits := apf.Limits(cfg, c.opts.ServerConcurrencyLimit)
@@ -92,21 +115,61 @@ func (c *Controller) SetConfig(fss []*flowcontrolv1.FlowSchema, pls []*flowcontr
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	levels := map[string]*level{}
+	order := make([]*level, 0, len(limits))
+	maxSeats := map[string]uint64{}
 	for _, l := range limits {
+		if l.Queuing() {
+			// Only queuing levels have a max-seats figure upstream;
+			// the estimator's own ceiling applies to the others.
+			maxSeats[l.Name] = uint64(l.MaxSeats)
+		}
 		qc := queueConfig(l)
 		if old := c.levels[l.Name]; old != nil && old.cfg == qc {
-			old.setLimit(now, l.NominalConcurrencyLimit, uids[l.Name])
+			old.reconfigure(l, uids[l.Name])
 			levels[l.Name] = old
+			order = append(order, old)
 			continue
 		}
-		lv, err := newLevel(qc, l.NominalConcurrencyLimit, uids[l.Name], c.now, now)
+		lv, err := newLevel(qc, l, l.NominalConcurrencyLimit-l.LendableConcurrencyLimit/2, uids[l.Name], c.now, now)
 		if err != nil {
 			return err
 		}
 		levels[l.Name] = lv
+		order = append(order, lv)
 	}
-	c.classifier, c.fsUIDs, c.levels = apf.NewClassifier(cfg), fsUIDs, levels
+	c.classifier, c.fsUIDs, c.levels, c.order, c.maxSeats = apf.NewClassifier(cfg), fsUIDs, levels, order, maxSeats
+	c.borrowing = apf.NewBorrowing(limits, c.borrowing)
+	c.adjustLocked(now)
 	return nil
+}
+
+// AdjustLimits runs the controller's periodic adjustment: each level's
+// seat demand since the last one decides how many seats idle levels lend
+// and busy levels borrow. [ConfigWatch.Run] calls it every
+// [apf.BorrowingPeriod]; tests call it with an injected clock.
+func (c *Controller) AdjustLimits() {
+	now := c.nanos(c.now())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.adjustLocked(now)
+}
+
+func (c *Controller) adjustLocked(now int64) {
+	demand := make([]apf.SeatDemand, len(c.order))
+	for i, l := range c.order {
+		demand[i] = l.takeSeatDemand(now)
+	}
+	for i, cl := range c.borrowing.Adjust(demand) {
+		c.order[i].setLimit(now, cl)
+	}
+}
+
+// maxSeatsOf is the estimator's ceiling for one request of a level
+// (upstream's MaxSeatsTracker).
+func (c *Controller) maxSeatsOf(level string) uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.maxSeats[level]
 }
 
 // queueConfig is the queue model's view of a level.

@@ -55,7 +55,7 @@ func (c *Controller) dumpPriorityLevels(w io.Writer) {
 		}
 		idle := l.qs.Waiting() == 0 && l.qs.Executing() == 0
 		fmt.Fprint(tw, row(l.cfg.Name, strconv.Itoa(active), strconv.FormatBool(idle), "false",
-			strconv.Itoa(l.qs.Waiting()), strconv.Itoa(l.qs.Executing()), strconv.Itoa(l.dispatched),
+			strconv.Itoa(l.qs.Waiting()), strconv.Itoa(l.executing()), strconv.Itoa(l.dispatched),
 			strconv.Itoa(l.rejected), strconv.Itoa(l.timedout), strconv.Itoa(l.cancelled)), "\n")
 		l.mu.Unlock()
 	}
@@ -67,9 +67,17 @@ func (c *Controller) dumpQueues(w io.Writer) {
 	fmt.Fprint(tw, row("PriorityLevelName", "Index", "PendingRequests", "ExecutingRequests", "SeatsInUse", "NextDispatchR", "InitialSeatsSum", "MaxSeatsSum", "TotalWorkSum"), "\n")
 	for _, l := range c.sortedLevels() {
 		l.mu.Lock()
+		// The model reserves a request's max seats; the initial seats of
+		// the waiting requests come from their estimates.
+		initial := map[int]int{}
+		for _, t := range l.requests {
+			if !t.executing {
+				initial[t.queue] += int(t.work.InitialSeats)
+			}
+		}
 		for i, q := range l.qs.QueueStates() {
 			fmt.Fprint(tw, row(l.cfg.Name, strconv.Itoa(i), strconv.Itoa(q.Waiting), strconv.Itoa(q.Executing),
-				strconv.Itoa(q.SeatsInUse), q.NextDispatchR.String(), strconv.Itoa(q.WaitingSeats),
+				strconv.Itoa(q.SeatsInUse), q.NextDispatchR.String(), strconv.Itoa(initial[i]),
 				strconv.Itoa(q.WaitingSeats), q.WaitingWork.String()), "\n")
 		}
 		l.mu.Unlock()
@@ -88,7 +96,8 @@ func (c *Controller) dumpRequests(w io.Writer, details bool) {
 		l.mu.Lock()
 		for _, d := range l.requestRows() {
 			fmt.Fprint(tw, row(l.cfg.Name, d.t.flowSchema, strconv.Itoa(d.queue), strconv.Itoa(d.index), d.t.distinguisher,
-				d.t.arrive.UTC().Format(time.RFC3339Nano), "1", "0", "0s", d.t.start.UTC().Format(time.RFC3339Nano)))
+				d.t.arrive.UTC().Format(time.RFC3339Nano), strconv.FormatUint(d.t.work.InitialSeats, 10),
+				strconv.FormatUint(d.t.work.FinalSeats, 10), d.t.work.AdditionalLatency.String(), d.t.start.UTC().Format(time.RFC3339Nano)))
 			if details {
 				i := d.t.info
 				fmt.Fprint(tw, ",\t", row(d.t.user, i.Verb, i.Path, i.Namespace, i.Name,

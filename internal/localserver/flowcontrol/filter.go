@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
 
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/endpoints/request"
+	utilflowcontrol "k8s.io/apiserver/pkg/util/flowcontrol"
 
 	"github.com/kauth/kauth/internal/apf"
 )
@@ -17,6 +20,13 @@ var watchVerbs = sets.New("watch")
 // WithPriorityAndFairness limits the requests of h as kube-apiserver's
 // filter of the same name does. It needs the request info and the user
 // in the request's context (it runs after authentication).
+//
+// Each request occupies the seats k8s.io/apiserver's work estimator
+// gives it: a LIST by the objects stored for its resource, a mutating
+// request one seat plus final seats held for an additional latency when
+// enough watches will see its event, a WATCH the cost of its initial
+// list while it initialises (until the storage signals
+// utilflowcontrol.WatchInitialized or the handler starts its response).
 func (c *Controller) WithPriorityAndFairness(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -50,7 +60,8 @@ func (c *Controller) WithPriorityAndFairness(h http.Handler) http.Handler {
 		w.Header().Set(flowcontrolv1.ResponseHeaderMatchedPriorityLevelConfigurationUID, string(cl.level.levelUID()))
 		w.Header().Set(flowcontrolv1.ResponseHeaderMatchedFlowSchemaUID, string(cl.fsUID))
 
-		t := &ticket{flowSchema: cl.flowSchema, distinguisher: cl.distinguisher, user: u.GetName(), info: info}
+		t := &ticket{flowSchema: cl.flowSchema, distinguisher: cl.distinguisher, user: u.GetName(), info: info,
+			work: c.estimate(r, cl.flowSchema, cl.level.cfg.Name)}
 		now := c.now()
 		if !cl.level.arrive(now, c.nanos(now), t, hashFlowID(cl.flowSchema, cl.distinguisher)) || !cl.level.wait(ctx, c, t) {
 			c.dropped.RecordDroppedRequest(cl.level.cfg.Name)
@@ -59,12 +70,81 @@ func (c *Controller) WithPriorityAndFairness(h http.Handler) http.Handler {
 			return
 		}
 		if isWatch {
-			// A watch holds its seat while it starts, not while it runs.
-			cl.level.finish(c.nanos(c.now()), t)
-			h.ServeHTTP(w, r)
+			c.serveWatch(w, r, h, cl.level, t)
 			return
 		}
-		defer func() { cl.level.finish(c.nanos(c.now()), t) }()
+		defer c.release(cl.level, t)
 		h.ServeHTTP(w, r)
 	})
 }
+
+// release ends a request that has run: its seats are free at once, or
+// its final seats stay taken for its additional latency, as the queueset
+// does.
+func (c *Controller) release(l *level, t *ticket) {
+	d := t.work.AdditionalLatency
+	if d <= 0 {
+		l.finish(c.nanos(c.now()), t)
+		return
+	}
+	l.linger(t)
+	after := c.opts.AfterFunc
+	if after == nil {
+		after = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
+	}
+	after(d, func() { l.finish(c.nanos(c.now()), t) })
+}
+
+// serveWatch runs a dispatched watch. It holds its seats until it has
+// initialised, is counted by the watch tracker (the mutating estimator's
+// input) while it runs.
+func (c *Controller) serveWatch(w http.ResponseWriter, r *http.Request, h http.Handler, l *level, t *ticket) {
+	forget := c.watches.RegisterWatch(r)
+	if forget != nil {
+		defer forget()
+	}
+	sig := &initSignal{done: func() { c.release(l, t) }}
+	defer sig.Signal()
+	ctx := utilflowcontrol.WithInitializationSignal(r.Context(), sig)
+	h.ServeHTTP(&initWriter{ResponseWriter: w, sig: sig}, r.WithContext(ctx))
+}
+
+// initSignal is the watch's initialization signal: the first Signal
+// releases the seats.
+type initSignal struct {
+	once sync.Once
+	done func()
+}
+
+func (s *initSignal) Signal() { s.once.Do(s.done) }
+
+// Wait is part of utilflowcontrol.InitializationSignal; nothing here
+// waits on it.
+func (s *initSignal) Wait() {}
+
+// initWriter signals initialization when the watch starts its response:
+// kauth's store has gathered the initial state by then.
+type initWriter struct {
+	http.ResponseWriter
+	sig *initSignal
+}
+
+func (w *initWriter) WriteHeader(code int) {
+	w.sig.Signal()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *initWriter) Write(b []byte) (int, error) {
+	w.sig.Signal()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *initWriter) Flush() {
+	w.sig.Signal()
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *initWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

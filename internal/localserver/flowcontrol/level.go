@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/endpoints/request"
+	fcrequest "k8s.io/apiserver/pkg/util/flowcontrol/request"
 
 	"github.com/kauth/kauth/internal/apf"
 )
@@ -18,12 +19,17 @@ type level struct {
 	now func() time.Time
 
 	mu       sync.Mutex
+	limits   apf.LevelLimits
 	uid      types.UID
 	qs       *apf.QueueSet
 	requests map[*apf.QRequest]*ticket
 	seq      uint64
 
 	dispatched, rejected, timedout, cancelled int
+	// lingering counts requests that have finished but still hold their
+	// final seats for their additional latency; the queue model counts
+	// them as executing, kube-apiserver's dumps do not.
+	lingering int
 
 	// onEnqueue, when set (tests), is called under mu when a request
 	// starts waiting in a queue.
@@ -42,23 +48,38 @@ type ticket struct {
 	arrive, start time.Time
 	user          string
 	info          *request.RequestInfo
+	work          fcrequest.WorkEstimate
 }
 
-func newLevel(qc apf.QueueConfig, limit int, uid types.UID, clock func() time.Time, now int64) (*level, error) {
+func newLevel(qc apf.QueueConfig, ll apf.LevelLimits, limit int, uid types.UID, clock func() time.Time, now int64) (*level, error) {
 	qs, err := apf.NewQueueSet(qc, limit, now)
 	if err != nil {
 		return nil, err
 	}
-	l := &level{cfg: qc, now: clock, uid: uid, qs: qs, requests: map[*apf.QRequest]*ticket{}}
+	l := &level{cfg: qc, now: clock, limits: ll, uid: uid, qs: qs, requests: map[*apf.QRequest]*ticket{}}
 	qs.OnDispatch = l.onDispatch
 	return l, nil
 }
 
-func (l *level) setLimit(now int64, limit int, uid types.UID) {
+// reconfigure gives a retained level its new figures; its current limit
+// changes at the adjustment that follows.
+func (l *level) reconfigure(ll apf.LevelLimits, uid types.UID) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.uid = uid
+	l.limits, l.uid = ll, uid
+}
+
+// setLimit applies a new current limit and dispatches what it allows.
+func (l *level) setLimit(now int64, limit int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.qs.SetConcurrencyLimit(now, limit)
+}
+
+func (l *level) takeSeatDemand(now int64) apf.SeatDemand {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.qs.TakeSeatDemand(now)
 }
 
 func (l *level) levelUID() types.UID {
@@ -82,7 +103,10 @@ func (l *level) onDispatch(r *apf.QRequest, _ int64) {
 func (l *level) arrive(now time.Time, nanos int64, t *ticket, hash uint64) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	t.q = &apf.QRequest{Seats: 1}
+	// The model reserves the most seats the request occupies over its
+	// phases, as the queueset reserves MaxSeats from dispatch until the
+	// additional latency ends.
+	t.q = &apf.QRequest{Seats: max(1, t.work.MaxSeats())}
 	t.ready = make(chan struct{})
 	t.arrive = now
 	l.seq++
@@ -139,10 +163,26 @@ func (l *level) wait(ctx context.Context, c *Controller, t *ticket) bool {
 	return false
 }
 
-// finish releases the request's seat.
+// finish releases the request's seats.
 func (l *level) finish(nanos int64, t *ticket) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if _, ok := l.requests[t.q]; !ok {
+		l.lingering--
+	}
 	delete(l.requests, t.q)
 	l.qs.Finish(nanos, t.q)
 }
+
+// linger ends a request's execution while its final seats stay taken
+// until [level.finish].
+func (l *level) linger(t *ticket) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.requests, t.q)
+	l.lingering++
+}
+
+// executing is the number of executing requests as kube-apiserver
+// counts them (lingering ones excluded). Called under l.mu.
+func (l *level) executing() int { return l.qs.Executing() - l.lingering }

@@ -43,19 +43,29 @@ func (w *ConfigWatch) poke() {
 }
 
 // Run applies the stored configuration after the caches sync and after
-// every change, until ctx ends. onError hears what could not be applied.
+// every change, and adjusts the current limits every
+// [apf.BorrowingPeriod] and the work estimator's object counts every
+// [ObjectCountPeriod], until ctx ends. onError hears what could not be
+// applied or counted.
 func (w *ConfigWatch) Run(ctx context.Context, onError func(error)) {
 	if !cache.WaitForCacheSync(ctx.Done(), w.fs.Informer().HasSynced, w.pl.Informer().HasSynced) {
 		return
 	}
+	if err := w.apply(); err != nil && onError != nil {
+		onError(err)
+	}
+	// The periodic adjustment of current limits and the object counts
+	// start once the stored configuration is in force, as the APF
+	// controller's rebalancing starts after its caches sync.
+	go w.c.run(ctx, onError)
 	for {
-		if err := w.apply(); err != nil && onError != nil {
-			onError(err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.changed:
+		}
+		if err := w.apply(); err != nil && onError != nil {
+			onError(err)
 		}
 	}
 }
