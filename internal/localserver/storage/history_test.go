@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -310,5 +311,75 @@ func TestBookmarkProgress(t *testing.T) {
 	// The role event may still be queued; then progress must not pass it.
 	if got := w.progress(0); got != 0 && got != 6 {
 		t.Fatalf("progress = %d, want 0 (event queued) or 6", got)
+	}
+}
+
+// A reopened bbolt store has no history: it reaches back to the version it
+// loaded, and nothing before it.
+func TestReopenedBoltHistoryStartsAtItsVersion(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "kauth.db")
+	s, err := OpenBolt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	createConfigMaps(t, s, "a", 3)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = OpenBolt(path, WithFreshTimeout(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+
+	w, err := s.Watch(ctx, cmGVR, "", WatchOptions{ResourceVersion: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := <-w.ResultChan()
+	want := metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: "too old resource version: 1 (3)"}
+	if st, ok := ev.Object.(*metav1.Status); !ok || ev.Type != watch.Error || !cmp.Equal(want, *st) {
+		t.Fatalf("watch from before the reload: %v %+v", ev.Type, ev.Object)
+	}
+	_, err = s.List(ctx, cmGVR, "", ListOptions{ResourceVersion: 2})
+	if diff := cmp.Diff(metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: listExpired}, status(err)); diff != "" {
+		t.Fatalf("exact list from before the reload (-want +got):\n%s", diff)
+	}
+	if res, err := s.List(ctx, cmGVR, "", ListOptions{ResourceVersion: 3}); err != nil || len(res.Items) != 3 {
+		t.Fatalf("exact list at the loaded version: %v", err)
+	}
+	w, err = s.Watch(ctx, cmGVR, "", WatchOptions{ResourceVersion: "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	createConfigMaps(t, s, "b", 1)
+	if got := nextCM(t, w); got != (seen{watch.Added, "c0", "4"}) {
+		t.Fatalf("watch from the loaded version = %v", got)
+	}
+}
+
+// Periodic bookmarks of a quiet resource carry the store's version, so a
+// client resumes from after the writes to other resources.
+func TestPeriodicBookmarkCarriesStoreVersion(t *testing.T) {
+	t.Parallel()
+	s := newStore(nil)
+	s.bookmarkEvery = time.Millisecond
+	ctx := context.Background()
+	if _, err := s.Create(ctx, rolesGVR, role("a", "r")); err != nil {
+		t.Fatal(err)
+	}
+	createConfigMaps(t, s, "a", 5)
+	w, err := s.Watch(ctx, rolesGVR, "", WatchOptions{ResourceVersion: "1", AllowBookmarks: true,
+		NewBookmark: func() runtime.Object { return &rbacv1.Role{} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	ev := <-w.ResultChan()
+	if r, ok := ev.Object.(*rbacv1.Role); ev.Type != watch.Bookmark || !ok || r.ResourceVersion != "6" {
+		t.Fatalf("first event %v %+v, want a BOOKMARK at 6", ev.Type, ev.Object)
 	}
 }

@@ -63,9 +63,11 @@ type store struct {
 	// for a newer resourceVersion make it.
 	advanced     chan struct{}
 	freshTimeout time.Duration
-	persist      persister
-	closed       bool
-	now          func() time.Time
+	// bookmarkEvery is bookmarkInterval, shorter in tests.
+	bookmarkEvery time.Duration
+	persist       persister
+	closed        bool
+	now           func() time.Time
 }
 
 // Option tunes a store.
@@ -85,12 +87,13 @@ func NewMemory(opts ...Option) Interface {
 
 func newStore(p persister, opts ...Option) *store {
 	s := &store{
-		data:         map[schema.GroupVersionResource]map[string]runtime.Object{},
-		history:      map[schema.GroupVersionResource]*history{},
-		watchers:     map[*watcher]struct{}{},
-		freshTimeout: freshTimeout,
-		persist:      p,
-		now:          time.Now,
+		data:          map[schema.GroupVersionResource]map[string]runtime.Object{},
+		history:       map[schema.GroupVersionResource]*history{},
+		watchers:      map[*watcher]struct{}{},
+		freshTimeout:  freshTimeout,
+		bookmarkEvery: bookmarkInterval,
+		persist:       p,
+		now:           time.Now,
 	}
 	for _, o := range opts {
 		o(s)

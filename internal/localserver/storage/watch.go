@@ -160,7 +160,7 @@ func (w *watcher) run(ctx context.Context, first []event, watchList bool, startR
 	if watchList && !w.bookmark(ctx, startRV, true) {
 		return
 	}
-	tick := time.NewTicker(bookmarkInterval)
+	tick := time.NewTicker(w.s.bookmarkEvery)
 	defer tick.Stop()
 	for {
 		select {
