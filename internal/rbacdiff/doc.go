@@ -4,11 +4,16 @@
 // changes that grant what rbaclint calls risky marked as escalations, and
 // which objects were added, removed or modified.
 //
-// Decisions come from the RBAC engine (internal/rbac): for each subject
-// whose rules differ between the two sides in a scope, every request that
-// a rule of either side could match is asked of both indexes. Requests
-// are enumerated over the values the subject's rules name, plus one fresh
-// value standing for every value they do not name (a rule compares
-// strings only by equality, and URLs by prefix, so one fresh value
-// decides for all of them).
+// For each subject whose rules differ between the two sides in a scope,
+// the engine (internal/rbac) lists the rules that apply there on each
+// side, exactly the rules its authorizer visits; every request that a
+// rule only one side holds could match is then decided by those rules.
+// Requests are enumerated over the values the changed rules name, plus
+// one fresh value standing for every value they do not name (a rule
+// compares strings only by equality, and URLs by prefix, so one fresh
+// value decides for all of them).
+//
+// Rules are compiled once per diff over interned values and matched as
+// upstream's RuleAllows does; the work of a change is shared by every
+// subject that holds it, and subjects are diffed on every core.
 package rbacdiff

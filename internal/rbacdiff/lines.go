@@ -1,6 +1,7 @@
 package rbacdiff
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 
@@ -10,89 +11,146 @@ import (
 	"github.com/kauth/kauth/internal/rbaclint"
 )
 
-// lines merges the flips of one subject in one scope: the verbs of each
-// (group, resource, subresource, name) or path together, then the names
-// that share the same verbs.
-func (d *differ) lines(s Subject, ns string, flips []flip) []Change {
-	type target struct {
-		granted bool
-		a       atom // verb empty
+// lineBufs are the maps lines reuses.
+type lineBufs struct {
+	targets map[target]int
+	order   []targetVerbs
+	lines   map[lineKey]int
+	list    []line
+}
+
+// target is a flip without its verb, in universe ids.
+type target struct {
+	granted bool
+	a       gatom // verb 0
+}
+
+type targetVerbs struct {
+	t     target
+	verbs []int32
+}
+
+type lineKey struct {
+	granted bool
+	a       gatom // verb and name 0
+	verbs   string
+}
+
+type line struct {
+	key   lineKey
+	verbs []int32 // sorted as their strings
+	names []int32
+	first gatom // the first target, with the first verb
+}
+
+// lines merges the flips of one subject in one scope, atoms of voc: the
+// verbs of each (group, resource, subresource, name) or path together,
+// then the names that share the same verbs.
+func (w *worker) lines(out []Change, s Subject, ns string, c *candidates, flips []catom) []Change {
+	u, b := w.d.u, &w.lineBufs
+	if b.targets == nil {
+		b.targets, b.lines = map[target]int{}, map[lineKey]int{}
 	}
-	verbs := map[target][]string{}
-	var order []target
+	clear(b.targets)
+	clear(b.lines)
+	b.order, b.list = b.order[:0], b.list[:0]
 	for _, f := range flips {
-		a := f.a
-		a.verb = ""
+		a := c.voc.global(&f)
+		verb := a.verb
+		a.verb = 0
 		t := target{f.granted, a}
-		if _, ok := verbs[t]; !ok {
-			order = append(order, t)
+		i, ok := b.targets[t]
+		if !ok {
+			i = len(b.order)
+			b.targets[t] = i
+			b.order = append(b.order, targetVerbs{t: t})
 		}
-		verbs[t] = append(verbs[t], f.a.verb)
+		b.order[i].verbs = append(b.order[i].verbs, verb)
 	}
-	type line struct {
-		granted bool
-		a       atom // verb and name empty
-		verbs   string
-	}
-	names := map[line][]string{}
-	first := map[line]atom{}
-	var lines []line
-	for _, t := range order {
-		vs := verbs[t]
-		slices.Sort(vs)
-		a := t.a
-		a.name = ""
-		l := line{t.granted, a, strings.Join(vs, ",")}
-		if _, ok := names[l]; !ok {
-			lines = append(lines, l)
-			rep := t.a
+	for _, t := range b.order {
+		vs := t.verbs
+		slices.SortFunc(vs, func(x, y int32) int { return int(u.verbRank[x] - u.verbRank[y]) })
+		a := t.t.a
+		a.name = 0
+		k := lineKey{granted: t.t.granted, a: a, verbs: u.verbsKey(vs)}
+		i, ok := b.lines[k]
+		if !ok {
+			i = len(b.list)
+			b.lines[k] = i
+			rep := t.t.a
 			rep.verb = vs[0]
-			first[l] = rep
+			b.list = append(b.list, line{key: k, verbs: vs, first: rep})
 		}
-		names[l] = append(names[l], t.a.name)
+		b.list[i].names = append(b.list[i].names, t.t.a.name)
 	}
-	out := make([]Change, 0, len(lines))
-	for _, l := range lines {
+	for _, l := range b.list {
 		c := Change{Subject: s, Change: Revoked, Namespace: ns, ResourceNames: []string{}, Via: []rbac.Via{}}
-		if l.granted {
+		if l.key.granted {
 			c.Change = Granted
 		}
-		c.Verbs = displayVerbs(strings.Split(l.verbs, ","))
-		if l.a.nonResource {
-			c.NonResourceURL = displayPath(l.a.path)
+		verbs := u.verbStrings(l.verbs)
+		c.Verbs = displayVerbs(verbs)
+		if l.key.a.nonResource {
+			c.NonResourceURL = displayPath(u.t[dPath].str[l.key.a.path])
 		} else {
-			c.APIGroup, c.Resource, c.Subresource = display(l.a.group, anyGroup), display(l.a.resource, anyResource), l.a.sub
-			if ns := names[l]; !slices.Contains(ns, anyName) {
-				c.ResourceNames = slices.Sorted(slices.Values(ns))
+			a := l.key.a
+			c.APIGroup, c.Resource, c.Subresource = display(u.t[dGroup].str[a.group], anyGroup), display(u.t[dRes].str[a.res], anyResource), u.t[dSub].str[a.sub]
+			if !slices.Contains(l.names, 0) {
+				c.ResourceNames = make([]string, len(l.names))
+				for i, n := range l.names {
+					c.ResourceNames[i] = u.t[dName].str[n]
+				}
+				slices.Sort(c.ResourceNames)
 			}
 		}
-		d.explain(&c, first[l])
-		if l.granted {
-			d.classify(&c, strings.Split(l.verbs, ","))
+		w.explain(&c, &l.first)
+		if l.key.granted {
+			w.classify(&c, verbs)
 		}
 		out = append(out, c)
 	}
 	return out
 }
 
-func displayVerbs(vs []string) []string {
-	if slices.Contains(vs, anyVerb) {
-		return []string{"*"}
+// verbsKey identifies a set of verbs (sorted) as their joined strings do.
+func (u *universe) verbsKey(vs []int32) string {
+	if u.commaVerbs {
+		return strings.Join(u.verbStrings(vs), ",")
 	}
-	return vs
+	b := make([]byte, 0, 4*len(vs))
+	for _, v := range vs {
+		b = binary.LittleEndian.AppendUint32(b, uint32(v))
+	}
+	return string(b)
+}
+
+// verbStrings are the verbs of a line as it shows them: joined with
+// commas, then split at commas.
+func (u *universe) verbStrings(vs []int32) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = u.t[dVerb].str[v]
+	}
+	if u.commaVerbs {
+		return strings.Split(strings.Join(out, ","), ",")
+	}
+	return out
 }
 
 // explain names the bindings and roles that grant (for a grant, on the
-// new side) or granted (for a revocation, on the old side) the change.
-func (d *differ) explain(c *Change, rep atom) {
-	idx := d.old
+// new side) or granted (for a revocation, on the old side) the change:
+// every binding and role with a rule that allows the line's first
+// request, in the order the authorizer visits them (as Explain's grants).
+func (w *worker) explain(c *Change, rep *gatom) {
+	side := 0
 	if c.Change == Granted {
-		idx = d.new
+		side = 1
 	}
-	e := idx.Explain(rep.request(rbaclint.SubjectUser(c.Subject.lint()), c.Namespace))
-	for _, g := range e.Grants {
-		v := rbac.Via{Binding: g.Binding, Role: g.Role}
-		if !slices.Contains(c.Via, v) {
+	for i, r := range w.refs[side] {
+		if !w.d.u.rules[w.ids[side][i]].allows(rep) {
+			continue
+		}
+		if v := (rbac.Via{Binding: *r.Binding, Role: *r.Role}); !slices.Contains(c.Via, v) {
 			c.Via = append(c.Via, v)
 		}
 	}
@@ -100,22 +158,23 @@ func (d *differ) explain(c *Change, rep atom) {
 
 // classify marks a grant as an escalation when it covers a request of a
 // lint risk that the subject could not make before and can now, in a
-// scope where that risk counts.
-func (d *differ) classify(c *Change, verbs []string) {
+// scope where that risk counts. The subject's rules in the change's scope
+// decide, as the authorizer would.
+func (w *worker) classify(c *Change, verbs []string) {
 	if c.NonResourceURL != "" {
 		return
 	}
-	u := rbaclint.SubjectUser(c.Subject.lint())
-	for _, r := range d.risks {
+	u := w.d.u
+	for ri, r := range w.d.risks {
 		if !riskInScope(r, c.Namespace) {
 			continue
 		}
-		for _, q := range r.Requests {
+		for qi, q := range r.Requests {
 			if !covers(c, verbs, q) {
 				continue
 			}
-			q.User, q.Namespace = u, c.Namespace
-			if d.allowed(d.old, q) || !d.allowed(d.new, q) || !d.holdsRequired(r, q) {
+			g := &w.d.riskReqs[ri][qi]
+			if u.anyAllows(w.all[0], g) || !u.anyAllows(w.all[1], g) || !w.holdsRequired(ri) {
 				continue
 			}
 			rule := r.Rule
@@ -131,13 +190,13 @@ func (d *differ) classify(c *Change, verbs []string) {
 	}
 }
 
-func (d *differ) holdsRequired(r rbaclint.Risk, q authorizer.AttributesRecord) bool {
-	if len(r.Requires) == 0 {
+func (w *worker) holdsRequired(risk int) bool {
+	reqs := w.d.riskRequires[risk]
+	if len(reqs) == 0 {
 		return true
 	}
-	for _, req := range r.Requires {
-		req.User, req.Namespace = q.User, q.Namespace
-		if d.allowed(d.new, req) {
+	for i := range reqs {
+		if w.d.u.anyAllows(w.all[1], &reqs[i]) {
 			return true
 		}
 	}
