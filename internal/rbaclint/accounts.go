@@ -378,7 +378,11 @@ func (l *linter) cloudIAMFindings() []Finding {
 // the classic manifests, kubernetes-dashboard-<component> in the Helm
 // chart.
 func isDashboardAccount(s Subject) bool {
-	return s.Kind == rbacv1.ServiceAccountKind && (s.Name == "kubernetes-dashboard" || strings.HasPrefix(s.Name, "kubernetes-dashboard-"))
+	if s.Kind != rbacv1.ServiceAccountKind {
+		return false
+	}
+	component, ok := strings.CutPrefix(s.Name, "kubernetes-dashboard")
+	return ok && slices.Contains([]string{"", "-web", "-api", "-auth", "-kong", "-metrics-scraper"}, component)
 }
 
 // isDashboard tells whether a workload is part of the dashboard: its name
@@ -477,4 +481,34 @@ func (l *linter) dashboardRoleBindings() []Finding {
 // namespace's service accounts, and system:authenticated.
 func accountUser(s Subject) user.Info {
 	return &user.DefaultInfo{Name: serviceaccount.MakeUsername(s.Namespace, s.Name), Groups: append(serviceaccount.MakeGroupNames(s.Namespace), user.AllAuthenticated)}
+}
+
+// missingAccountFindings report workloads that run as a ServiceAccount
+// the inputs do not define although they define other ServiceAccounts of
+// its namespace (so the namespace's accounts are managed here): the
+// ServiceAccount admission plugin rejects such pods. Accounts of
+// namespaces the inputs define none of may come from elsewhere and are
+// not reported; "default" always exists.
+func (l *linter) missingAccountFindings() []Finding {
+	defined := map[string][]string{}
+	for _, a := range l.accounts {
+		defined[a.key.Namespace] = append(defined[a.key.Namespace], a.key.Name)
+	}
+	var out []Finding
+	for _, w := range l.workloads {
+		s := w.serviceAccount()
+		names := defined[s.Namespace]
+		if s.Name == "default" || len(names) == 0 || slices.Contains(names, s.Name) {
+			continue
+		}
+		q := make([]string, len(names))
+		for i, n := range names {
+			q[i] = fmt.Sprintf("%q", n)
+		}
+		f := atObject(RuleMissingServiceAccount, "", w.key, w.src, fmt.Sprintf("%s runs as %s, which these files do not define (they define %s in namespace %q); its pods are rejected until it exists",
+			w.key, s, abbreviate(q, 3), s.Namespace))
+		f.Subjects = []Subject{s}
+		out = append(out, f)
+	}
+	return out
 }

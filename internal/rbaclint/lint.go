@@ -210,7 +210,7 @@ func (l *linter) run() []Finding {
 	for _, check := range []func() []Finding{
 		l.riskFindings, l.subjectFindings, l.bindingFindings,
 		l.roleFindings, l.bloatFindings, l.aggregationFindings,
-		l.workloadFindings, l.automountFindings, l.cloudIAMFindings, l.dashboardFindings,
+		l.workloadFindings, l.automountFindings, l.cloudIAMFindings, l.dashboardFindings, l.missingAccountFindings,
 	} {
 		out = append(out, check()...)
 	}

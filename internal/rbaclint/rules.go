@@ -108,6 +108,7 @@ const (
 	RuleTokenAutomount        = "token-automount-unneeded"
 	RuleCloudIAM              = "cloud-iam-service-account"
 	RuleDashboardSA           = "dashboard-service-account"
+	RuleMissingServiceAccount = "workload-missing-service-account"
 )
 
 var catalog = []Rule{
@@ -198,6 +199,8 @@ var catalog = []Rule{
 	{RuleDashboardSA, SeverityWarning, "the Kubernetes dashboard's service account used by other workloads, bound to others, or holding risky permissions",
 		"keep the dashboard's service account to the dashboard, with read-only permissions; users log in with their own tokens",
 		[]string{"C-0014"}},
+	{RuleMissingServiceAccount, SeverityWarning, "workload runs as a ServiceAccount these files do not define, although they define others of its namespace",
+		"create the ServiceAccount or fix serviceAccountName", []string{"kube-linter non-existent-service-account"}},
 	{RuleInvalidSuppression, SeverityError, "malformed kauth.io/lint-ignore annotation", "write RULE[,RULE...]: REASON[; expires YYYY-MM-DD], one per line", nil},
 }
 

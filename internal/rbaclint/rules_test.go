@@ -150,6 +150,11 @@ func TestRules(t *testing.T) {
 		{"the dashboard itself", withWorkload(deployment("kubernetes-dashboard", "kubernetes-dashboard", "kubernetes-dashboard"), deployment("kubernetes-dashboard", "dashboard-metrics-scraper", "kubernetes-dashboard"),
 			role("kubernetes-dashboard", "kubernetes-dashboard", `{verbs: [get, update], apiGroups: [""], resources: [secrets], resourceNames: [kubernetes-dashboard-csrf]}`),
 			rb("kubernetes-dashboard", "kubernetes-dashboard", "Role", "kubernetes-dashboard", sa("", "kubernetes-dashboard"))), false, Config{}, RuleDashboardSA, ""},
+		{"workload on an undefined account", withWorkload(serviceAccount("app", "builder"), deployment("app", "web", "buidler")), false, Config{}, RuleMissingServiceAccount, SeverityWarning},
+		{"workload on a defined account", withWorkload(serviceAccount("app", "builder"), deployment("app", "web", "builder")), false, Config{}, RuleMissingServiceAccount, ""},
+		{"accounts of the namespace managed elsewhere", withWorkload(serviceAccount("other", "builder"), deployment("app", "web", "runner")), false, Config{}, RuleMissingServiceAccount, ""},
+		{"workload on the default account", withWorkload(serviceAccount("app", "builder"), deployment("app", "web", "")), false, Config{}, RuleMissingServiceAccount, ""},
+		{"a user's dashboard login account is not the dashboard's", []string{crb("dash", "cluster-admin", sa("kubernetes-dashboard", "kubernetes-dashboard-admin"))}, true, Config{}, RuleDashboardSA, ""},
 		{"bad annotation", []string{"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n  annotations: {kauth.io/lint-ignore: 'role-not-bound'}\n"}, false, Config{}, RuleInvalidSuppression, SeverityError},
 		{"good annotation", []string{"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n  annotations: {kauth.io/lint-ignore: 'role-not-bound: kept for the operator'}\n"}, false, Config{}, RuleInvalidSuppression, ""},
 	}
