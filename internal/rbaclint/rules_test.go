@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kauth/kauth/internal/rbac"
 )
 
 func TestRules(t *testing.T) {
@@ -242,5 +244,56 @@ func TestRulesDocumented(t *testing.T) {
 				t.Errorf("docs/rbac.md lacks %s's equivalent %q", r.ID, eq)
 			}
 		}
+	}
+}
+
+func TestWorkloadFindingShape(t *testing.T) {
+	t.Parallel()
+	docs := []string{deployment("app", "web", "builder"), cr("r", rule("list", `""`, "secrets")), crb("b", "r", sa("app", "builder")),
+		rb("app", "local", "ClusterRole", "r", groupS("system:serviceaccounts:app"))}
+	res := lint(t, docs, false, Config{})
+	f := find(res, RuleWorkloadPrivilegedSA)
+	if f == nil {
+		t.Fatalf("no %s finding: %v", RuleWorkloadPrivilegedSA, res.Findings)
+	}
+	want := Finding{Rule: RuleWorkloadPrivilegedSA, Severity: SeverityError, File: "test.yaml", Line: 1, Kind: "Deployment", Name: "web", Namespace: "app",
+		Message: `Deployment "app/web" runs as ServiceAccount "app/builder" with its token mounted; the account holds read secrets cluster-wide via ClusterRoleBinding "b" (ClusterRole "r"), ` +
+			`read secrets in namespace "app" via RoleBinding "app/local" (ClusterRole "r")`,
+		Subjects: []Subject{{Kind: "ServiceAccount", Name: "builder", Namespace: "app"}},
+		Bindings: []rbac.ObjectKey{{Kind: "ClusterRoleBinding", Name: "b"}, {Kind: "RoleBinding", Namespace: "app", Name: "local"}},
+		Hint:     mustRule(RuleWorkloadPrivilegedSA).Hint}
+	if d := cmpDiff(want, *f); d != "" {
+		t.Errorf("finding mismatch (-want +got):\n%s", d)
+	}
+}
+
+// TestAccountSuppressions: an annotation on a ServiceAccount silences its
+// findings, and an allowed subject is not an actor.
+func TestAccountSuppressions(t *testing.T) {
+	t.Parallel()
+	cloud := "  annotations: {eks.amazonaws.com/role-arn: 'arn:aws:iam::1:role/up'}"
+	grant := []string{cr("r", rule("create", `""`, "pods")), rb("app", "b", "ClusterRole", "r", userS("alice"))}
+	tests := []struct {
+		name string
+		docs []string
+		cfg  Config
+		want Severity
+	}{
+		{"reported", append([]string{serviceAccount("app", "up", cloud)}, grant...), Config{}, SeverityWarning},
+		{"annotated", append([]string{serviceAccount("app", "up", "  annotations: {eks.amazonaws.com/role-arn: x, kauth.io/lint-ignore: 'cloud-iam-service-account: owned by the data team'}")}, grant...), Config{}, ""},
+		{"allowed actor", append([]string{serviceAccount("app", "up", cloud)}, grant...),
+			Config{AllowSubjects: []AllowSubject{{Kind: "User", Name: "alice", Suppression: Suppression{Rules: []string{RuleCloudIAM}, Reason: "deployer"}}}}, SeverityInfo},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := find(lint(t, tc.docs, false, tc.cfg), RuleCloudIAM)
+			switch {
+			case tc.want == "" && f != nil:
+				t.Errorf("fired: %s", f.Message)
+			case tc.want != "" && (f == nil || f.Severity != tc.want):
+				t.Errorf("finding = %+v, want severity %s", f, tc.want)
+			}
+		})
 	}
 }
