@@ -38,6 +38,14 @@ type Result struct {
 	Levels  []LevelResult
 	// Adjustments is how many borrowing adjustments ran.
 	Adjustments int
+	// History is every level's current limit after each adjustment.
+	History []Adjustment
+}
+
+// Adjustment is the current limits after one borrowing adjustment.
+type Adjustment struct {
+	Seconds float64
+	Limits  map[string]int
 }
 
 // LevelResult is one priority level's figures; the limits themselves
@@ -149,6 +157,7 @@ type driver struct {
 	newly   []*req
 	arrSeq  uint64
 	adjusts int
+	history []Adjustment
 }
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -227,7 +236,15 @@ func (d *driver) pushArrival(c *client) {
 // adjustment runs every 10 s while events remain.
 func (d *driver) run() {
 	nextBorrow := borrowingPeriod
-	for len(d.events) > 0 {
+	for {
+		// A time-out whose request was dispatched meanwhile is no event:
+		// drop it before it can keep the adjustment running.
+		for len(d.events) > 0 && d.events[0].class == evTimeout && !d.waiting(d.events[0].r) {
+			heap.Pop(&d.events)
+		}
+		if len(d.events) == 0 {
+			break
+		}
 		e := d.events[0]
 		if nextBorrow < e.t || nextBorrow == e.t && e.class == evArrival {
 			d.setNow(nextBorrow)
@@ -244,22 +261,24 @@ func (d *driver) run() {
 			d.settle()
 		case evTimeout:
 			d.mu.Lock()
-			waiting := e.r.queued && !e.r.dispatched && !e.r.done
-			if waiting {
-				e.r.cancelling = true
-			}
+			e.r.cancelling = true
 			d.mu.Unlock()
-			if waiting {
-				// The queueset's promise waits for the context on its
-				// own goroutine; cancelling wakes it.
-				d.active.Add(1)
-				e.r.cancel()
-				d.settle()
-			}
+			// The queueset's promise waits for the context on its own
+			// goroutine; cancelling wakes it.
+			d.active.Add(1)
+			e.r.cancel()
+			d.settle()
 		case evArrival:
 			d.arrive(e.c)
 		}
 	}
+}
+
+// waiting tells whether r is in a queue.
+func (d *driver) waiting(r *req) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return r.queued && !r.dispatched && !r.done
 }
 
 func (d *driver) setNow(t int64) {
@@ -273,6 +292,7 @@ func (d *driver) borrow() {
 	cls := utilflowcontrol.KauthUpdateBorrowing(d.ctl)
 	d.settle()
 	d.adjusts++
+	d.history = append(d.history, Adjustment{Seconds: float64(d.now) / 1e9, Limits: cls})
 	for name, cl := range cls {
 		lv := d.levels[name]
 		lv.cl.Min, lv.cl.Max, lv.cl.Final = min(lv.cl.Min, cl), max(lv.cl.Max, cl), cl
@@ -288,11 +308,8 @@ func (d *driver) arrive(c *client) {
 	d.active.Add(1)
 	go d.handle(r)
 	d.settle()
-	d.mu.Lock()
-	waiting := r.queued && !r.dispatched && !r.done
 	d.arrSeq++
-	d.mu.Unlock()
-	if waiting {
+	if d.waiting(r) {
 		heap.Push(&d.events, event{t: t + int64(d.w.QueueWaitLimit.Duration), class: evTimeout, seq: d.arrSeq, r: r})
 	}
 	d.pushArrival(c)
@@ -404,7 +421,7 @@ func (d *driver) settle() {
 }
 
 func (d *driver) result() *Result {
-	res := &Result{Adjustments: d.adjusts}
+	res := &Result{Adjustments: d.adjusts, History: d.history}
 	for _, c := range d.clients {
 		c.rep.Rejected = c.rep.RejectReasons.Total()
 		c.rep.WaitSeconds = WaitStats(c.waits)

@@ -8,8 +8,10 @@
 # added (hook/*.go.txt), in $TMPDIR and never committed, and runs the tests
 # tagged kauth_apf_hook with a generated go.mod whose replace points at it.
 #
-#   tools/apf-upstream/verify.sh                     # run the differential test
-#   tools/apf-upstream/verify.sh -run 'Differential/idle' -v   # extra go test flags
+#   tools/apf-upstream/verify.sh              # the named workloads and 12+12 generated ones
+#   tools/apf-upstream/verify.sh -v           # ... with side-by-side tables
+#   tools/apf-upstream/verify.sh -random 300  # 300+300 generated workloads
+#   tools/apf-upstream/verify.sh -run 'TestDifferential/idle' -v
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,4 +40,4 @@ if [[ ! -f "$work/ready" || ! -f "$work/apiserver/pkg/util/flowcontrol/zz_kauth_
 	mv -T "$tmp" "$work" 2>/dev/null || true
 fi
 
-go test -tags kauth_apf_hook -modfile="$work/go.mod" -count=1 -run '^TestDifferential$' "$@" .
+go test -tags kauth_apf_hook -modfile="$work/go.mod" -count=1 -run '^TestDifferential(Random|RandomConfig)?$' "$@" .
