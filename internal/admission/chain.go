@@ -85,7 +85,7 @@ func New(cfg Config, names []string) (admission.Interface, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the admission chain: %w", err)
 	}
-	return chain, nil
+	return withPolicyParamAuthz(chain, cfg), nil
 }
 
 // noConfig gives no plugin a configuration file, as kube-apiserver

@@ -10,6 +10,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/informers"
@@ -122,5 +125,58 @@ func TestPolicyPluginsNeedTheirClients(t *testing.T) {
 		if got := errString(err); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
 		}
+	}
+}
+
+func TestPolicyParamAuthorization(t *testing.T) {
+	t.Parallel()
+	secretPolicy := keyLimitPolicy()
+	secretPolicy.Name = "secret-limit"
+	secretPolicy.Spec.ParamKind = &admissionregistrationv1.ParamKind{APIVersion: "v1", Kind: "Secret"}
+	client := fake.NewClientset(keyLimitPolicy(), secretPolicy)
+	mapper := meta.NewDefaultRESTMapper(nil)
+	mapper.Add(corev1.SchemeGroupVersion.WithKind("ConfigMap"), meta.RESTScopeNamespace)
+	mapper.Add(corev1.SchemeGroupVersion.WithKind("Secret"), meta.RESTScopeNamespace)
+	// alice may read ConfigMaps and nothing else.
+	authz := authorizer.AuthorizerFunc(func(_ context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
+		if a.GetResource() == "configmaps" && (a.GetVerb() == "get" || a.GetVerb() == "list") {
+			return authorizer.DecisionAllow, "", nil
+		}
+		return authorizer.DecisionNoOpinion, "", nil
+	})
+	p := &policyParamAuthz{cfg: Config{Client: client, RESTMapper: mapper, Authorizer: authz}}
+	admin := &user.DefaultInfo{Name: "admin", Groups: []string{user.SystemPrivilegedGroup}}
+	binding := func(policy string) *admissionregistrationv1.ValidatingAdmissionPolicyBinding {
+		b := keyLimitBinding("limits", admissionregistrationv1.Deny)
+		b.Spec.PolicyName = policy
+		return b
+	}
+	const aliceIs = "user &{alice  [tenants system:authenticated] map[]}"
+	tests := []struct {
+		name string
+		obj  runtime.Object
+		who  user.Info
+		want string
+	}{
+		{"paramKind she may read", keyLimitPolicy(), alice, ""},
+		{"paramKind she may not read", secretPolicy, alice,
+			`ValidatingAdmissionPolicy.admissionregistration.k8s.io "secret-limit" is invalid: spec.paramKind: Forbidden: ` + aliceIs + ` must have "get" permission on all objects of the referenced paramKind (kind=Secret, apiVersion=v1)`},
+		{"system:masters", secretPolicy, admin, ""},
+		{"paramRef she may read", binding("key-limit"), alice, ""},
+		{"paramRef she may not read", binding("secret-limit"), alice,
+			`ValidatingAdmissionPolicyBinding.admissionregistration.k8s.io "key-limit-binding" is invalid: spec.paramRef: Forbidden: ` + aliceIs + ` does not have "get" permission on the object referenced by paramRef`},
+		{"paramRef of a missing policy", binding("nowhere"), alice,
+			`ValidatingAdmissionPolicyBinding.admissionregistration.k8s.io "key-limit-binding" is invalid: spec.paramRef: Forbidden: unable to get policy nowhere to determine minimum required permissions and ` + aliceIs + ` does not have "get" permission for all groups, versions and resources`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m, _ := meta.Accessor(tc.obj)
+			gvks, _, _ := scheme.Scheme.ObjectKinds(tc.obj)
+			attrs := admission.NewAttributesRecord(tc.obj, nil, gvks[0], "", m.GetName(), gvks[0].GroupVersion().WithResource("x"), "", admission.Create, &metav1.CreateOptions{}, false, tc.who)
+			if got := errString(p.check(context.Background(), attrs)); got != tc.want {
+				t.Errorf("error:\n got %s\nwant %s", got, tc.want)
+			}
+		})
 	}
 }

@@ -240,3 +240,35 @@ spec:
 		t.Errorf("mutated ConfigMap = %q, want the label and the creator", got)
 	}
 }
+
+// TestKubectlPolicyParamsNeedReadAccess: whoever names a paramKind must
+// be able to read every object of that kind (kube-apiserver's strategy
+// check), so a policy cannot disclose what its author may not read.
+func TestKubectlPolicyParamsNeedReadAccess(t *testing.T) {
+	t.Parallel()
+	needKubectl(t)
+	s := startServer(t, func(c *Config) { c.TokenAuthFile = writeFile(t, "tokens.csv", usersFile) })
+	admin := s.KubeconfigPath()
+	nina := userKubeconfig(t, s, "nina-token", nil, nil)
+	mustKubectl(t, admin, "create", "clusterrole", "policy-author", "--verb=create,get", "--resource=validatingadmissionpolicies,configmaps")
+	mustKubectl(t, admin, "create", "clusterrolebinding", "nina-authors", "--clusterrole=policy-author", "--user=nina")
+	policy := func(kind string) string {
+		return writeFile(t, kind+".yaml", `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: from-`+strings.ToLower(kind)+`}
+spec:
+  paramKind: {apiVersion: v1, kind: `+kind+`}
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}
+  validations:
+  - expression: "true"
+`)
+	}
+	mustKubectl(t, nina, "create", "-f", policy("ConfigMap"))
+	msg := kubectlErr(t, nina, "create", "-f", policy("Secret"))
+	want := `The ValidatingAdmissionPolicy "from-secret" is invalid: spec.paramKind: Forbidden: user &{nina 3 [system:authenticated] map[]} must have "get" permission on all objects of the referenced paramKind (kind=Secret, apiVersion=v1)`
+	if msg != want {
+		t.Errorf("paramKind nina may not read:\n got %s\nwant %s", msg, want)
+	}
+}
