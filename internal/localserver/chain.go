@@ -55,7 +55,9 @@ var longRunning = genericfilters.BasicLongRunningRequestCheck(
 // max-in-flight (APF comes later), impersonation, audit, authentication,
 // warnings, the request timeout and deadline, cache control, request
 // info, the received timestamp, panic recovery and the audit id, then
-// withPanicContainment.
+// withPanicContainment. HTTP logging (kube-apiserver's httplog, at -v 3)
+// sits where kube-apiserver has it, and withRedactedRequestURI outside
+// everything keeps tokens misplaced in the query out of every log line.
 func buildHandlerChain(apiHandler http.Handler, c chainConfig) http.Handler {
 	var sink, policy = c.audit.sink, c.audit.policy
 	resolver := newRequestInfoResolver()
@@ -80,11 +82,12 @@ func buildHandlerChain(apiHandler http.Handler, c chainConfig) http.Handler {
 	h = genericfilters.WithTimeoutForNonLongRunningRequests(h, longRunning)
 	h = genericapifilters.WithRequestDeadline(h, sink, policy, longRunning, c.serializer, c.requestTimeout)
 	h = genericapifilters.WithCacheControl(h)
+	h = genericfilters.WithHTTPLogging(h)
 	h = genericapifilters.WithRequestInfo(h, resolver)
 	h = genericapifilters.WithRequestReceivedTimestamp(h)
 	h = genericfilters.WithPanicRecovery(h, resolver)
 	h = genericapifilters.WithAuditInit(h)
-	return withPanicContainment(h)
+	return withRedactedRequestURI(withPanicContainment(h))
 }
 
 // withPanicContainment ends the panic that WithPanicRecovery re-raises

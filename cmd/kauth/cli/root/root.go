@@ -39,6 +39,7 @@ and runs a local Kubernetes API server with kube-apiserver's request path.`,
 			if f.NoColor {
 				f.IO.DisableColor()
 			}
+			configureKlog(f)
 		},
 	}
 	pf := cmd.PersistentFlags()

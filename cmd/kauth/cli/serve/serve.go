@@ -25,6 +25,8 @@ type serveOptions struct {
 	Format output.Format
 
 	Config localserver.Config
+	// Verbosity is the global -v.
+	Verbosity int
 	// Command runs against the server once it is ready (after "--"); the
 	// server stops when it ends and kauth exits with its code.
 	Command []string
@@ -97,6 +99,7 @@ func (o *serveOptions) complete(f *cli.Factory, cmd *cobra.Command, args []strin
 		o.Config.AuthorizationModes = nil // --authorization-config replaces the default mode
 	}
 	o.Config.Logger = f.Logger()
+	o.Verbosity = f.Verbosity
 	o.Config.Stdin = f.IO.In
 	o.Config.AuditOut = f.IO.Out
 	return nil
@@ -119,10 +122,11 @@ type status struct {
 func runServe(ctx context.Context, o *serveOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// k8s.io/apiserver logs through klog; send it to -v's logger so that a
-	// plain run keeps stderr for the conversation.
-	if o.Config.Logger != nil {
-		klog.SetLogger(logr.FromSlogHandler(o.Config.Logger.Handler()))
+	// k8s.io/apiserver logs through klog: with -v it goes to stderr at that
+	// verbosity (the root command sets it up); without, a plain run keeps
+	// stderr for the conversation.
+	if o.Verbosity <= 0 {
+		klog.SetLogger(logr.Discard())
 	}
 	warnIfExposed(o.IO, o.Config.Listen)
 	start := o.Clock()
