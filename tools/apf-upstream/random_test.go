@@ -39,14 +39,14 @@ func randomWorkload(seed uint64) string {
 	var b strings.Builder
 	duration := 20 + r.IntN(40)
 	fmt.Fprintf(&b, "kind: APFWorkload\nserverConcurrencyLimit: %d\nduration: %ds\nseed: %d\nqueueWaitLimit: %dms\nclients:\n",
-		10+r.IntN(150), duration, seed, 500+r.IntN(9500))
+		scl(r, 150), duration, seed, 500+r.IntN(9500))
 	for i := range 2 + r.IntN(5) {
 		arrival := "constant"
 		if r.IntN(3) == 0 {
 			arrival = "poisson"
 		}
 		fmt.Fprintf(&b, "- {name: c%d, %s, rate: %d, arrival: %s, serviceTime: %dms, seats: %d, start: %ds}\n",
-			i, identities[r.IntN(len(identities))], 5+r.IntN(300), arrival, 10+r.IntN(400), 1+r.IntN(3)*r.IntN(3), r.IntN(duration*2/3))
+			i, identities[r.IntN(len(identities))], 5+r.IntN(300), arrival, 10+r.IntN(400), seats(r), r.IntN(duration*2/3))
 	}
 	return b.String()
 }
@@ -89,4 +89,22 @@ func compareRuns(t *testing.T, w *apf.Workload, cfg *apf.Config, what string) {
 	if diff := cmp.Diff(up.Levels, kauthLevels(rep)); diff != "" {
 		t.Errorf("%s\nlevels: upstream controller (-) vs kauth (+):\n%s", what, diff)
 	}
+}
+
+// scl is a server concurrency limit: usually 10 to 10+n, sometimes tiny
+// (levels with a nominal limit of 1 and a minimum of 0).
+func scl(r *rand.Rand, n int) int {
+	if r.IntN(5) == 0 {
+		return 1 + r.IntN(9)
+	}
+	return 10 + r.IntN(n)
+}
+
+// seats is a request width: mostly 1, sometimes wider than a small
+// level's limit.
+func seats(r *rand.Rand) int {
+	if r.IntN(8) == 0 {
+		return 6 + r.IntN(10)
+	}
+	return 1 + r.IntN(3)*r.IntN(3)
 }

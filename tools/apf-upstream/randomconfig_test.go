@@ -91,7 +91,7 @@ func randomConfigWorkload(r *rand.Rand, seed uint64) string {
 	var b strings.Builder
 	duration := 20 + r.IntN(40)
 	fmt.Fprintf(&b, "kind: APFWorkload\nserverConcurrencyLimit: %d\nduration: %ds\nseed: %d\nqueueWaitLimit: %dms\nclients:\n",
-		10+r.IntN(120), duration, seed, 500+r.IntN(6000))
+		scl(r, 120), duration, seed, 500+r.IntN(6000))
 	for i := range 2 + r.IntN(6) {
 		var who string
 		switch k := r.IntN(8); {
@@ -107,7 +107,7 @@ func randomConfigWorkload(r *rand.Rand, seed uint64) string {
 			arrival = "poisson"
 		}
 		fmt.Fprintf(&b, "- {name: c%d, %s, rate: %d, arrival: %s, serviceTime: %dms, seats: %d, start: %ds}\n",
-			i, who, 5+r.IntN(250), arrival, 10+r.IntN(400), 1+r.IntN(3)*r.IntN(3), r.IntN(duration*2/3))
+			i, who, 5+r.IntN(250), arrival, 10+r.IntN(400), seats(r), r.IntN(duration*2/3))
 	}
 	return b.String()
 }
