@@ -81,6 +81,7 @@ func (s *Server) buildAdmissionAndAPF(authz authorizer.Authorizer) error {
 			RequestWaitLimit:       c.RequestTimeout / 4,
 			LongRunning:            longRunning,
 			Now:                    c.Now,
+			Objects:                newStoreObjectStats(s.store),
 		})
 		if err != nil {
 			return configError(err)

@@ -1,12 +1,15 @@
 package localserver
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -14,6 +17,11 @@ import (
 	"k8s.io/apiserver/pkg/endpoints/filters/impersonation"
 	apirequest "k8s.io/apiserver/pkg/endpoints/request"
 	genericfilters "k8s.io/apiserver/pkg/server/filters"
+	apistorage "k8s.io/apiserver/pkg/storage"
+	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/kauth/kauth/internal/localserver/registry"
+	"github.com/kauth/kauth/internal/localserver/storage"
 )
 
 // chainConfig is what the handler chain is made of.
@@ -144,4 +152,58 @@ func routeHealth(health, api http.Handler) http.Handler {
 		}
 		api.ServeHTTP(w, r)
 	})
+}
+
+// objectSizeSample is how many objects of a resource are encoded to
+// estimate their average size.
+const objectSizeSample = 256
+
+// storeObjectStats is the store seen by APF's list work estimator
+// (flowcontrol.ObjectCounter): per stored kind, the number of objects
+// and their average size encoded as protobuf, as etcd holds them
+// (measured on the first objectSizeSample objects). It only reads.
+type storeObjectStats struct {
+	store storage.Interface
+	kinds []*registry.Kind
+	proto runtime.Serializer
+}
+
+func newStoreObjectStats(store storage.Interface) *storeObjectStats {
+	var kinds []*registry.Kind
+	for _, k := range registry.New().Kinds() {
+		if !k.Ephemeral {
+			kinds = append(kinds, k)
+		}
+	}
+	return &storeObjectStats{store: store, kinds: kinds, proto: protobuf.NewSerializer(scheme.Scheme, scheme.Scheme)}
+}
+
+func (s *storeObjectStats) ObjectStats(ctx context.Context) (map[string]apistorage.Stats, error) {
+	out := make(map[string]apistorage.Stats, len(s.kinds))
+	var buf bytes.Buffer
+	for _, k := range s.kinds {
+		res, err := s.store.List(ctx, k.GVR(), "", storage.ListOptions{Limit: objectSizeSample})
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", k.GroupResource(), err)
+		}
+		st := apistorage.Stats{ObjectCount: int64(len(res.Items))}
+		if res.RemainingItemCount != nil {
+			st.ObjectCount += *res.RemainingItemCount
+		}
+		enc := scheme.Codecs.EncoderForVersion(s.proto, k.GVK.GroupVersion())
+		var size, n int64
+		for _, obj := range res.Items {
+			buf.Reset()
+			if err := enc.Encode(obj, &buf); err != nil {
+				continue
+			}
+			size += int64(buf.Len())
+			n++
+		}
+		if n > 0 {
+			st.EstimatedAverageObjectSizeBytes = size / n
+		}
+		out[k.GroupResource().String()] = st
+	}
+	return out, nil
 }
