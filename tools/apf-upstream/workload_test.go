@@ -23,6 +23,7 @@ var differentialWorkloads = []string{
 	"testdata/exempt-share.yaml",
 	"testdata/exempt-lends.yaml",
 	"testdata/poisson-mix.yaml",
+	"testdata/slow-decay.yaml",
 	"../../internal/apf/testdata/fidelity-overload.yaml",
 	"../../internal/apf/testdata/fidelity-borrowing.yaml",
 	"../../internal/apf/testdata/fidelity-namespaces.yaml",
