@@ -8,12 +8,14 @@
 // order.
 //
 // By default it starts "kauth serve" as a child process (-kauth PATH):
-// resident memory and threads come from /proc/PID/status; goroutines are
-// reported only if the server answers /debug/pprof/goroutine (kauth serve
-// does not). With -in-process the server runs inside this process through
-// internal/localserver, so runtime.NumGoroutine counts its goroutines
-// (taken when the load generator is idle) and the resident memory is that
-// of both.
+// resident memory and threads come from /proc/PID/status, and the
+// server's own goroutines and heap from its /debug/pprof (--profiling,
+// on by default; asked as the admin): the total of
+// /debug/pprof/goroutine?debug=1 once it is steady, and HeapInuse of
+// /debug/pprof/heap?debug=1&gc=1. With -in-process the server runs inside
+// this process through internal/localserver, so runtime.NumGoroutine
+// counts its goroutines (taken when the load generator is idle) and the
+// memory figures are those of both.
 //
 // Usage: load [-kauth PATH | -in-process] [-duration 10s] [-requests N]
 // [-c 32] [-watches 100] [-serve-arg ARG]...
@@ -184,17 +186,59 @@ func (s *server) goroutines(admin *identity) int64 {
 	if s.inProcess {
 		return int64(settled(runtime.NumGoroutine))
 	}
+	if pprofGoroutines(admin) < 0 {
+		return -1
+	}
+	// Steady: the connections of the load end asynchronously.
+	return int64(settled(func() int { return int(pprofGoroutines(admin)) }))
+}
+
+// pprofGoroutines is the total of /debug/pprof/goroutine?debug=1, or -1.
+func pprofGoroutines(admin *identity) int64 {
 	resp, err := admin.do(context.Background(), http.MethodGet, "/debug/pprof/goroutine?debug=1", "", "")
 	if err != nil {
 		return -1
 	}
 	defer resp.Body.Close()
 	line, _ := bufio.NewReader(resp.Body).ReadString('\n')
+	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(line, "goroutine profile: total ") {
 		return -1
 	}
 	n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimPrefix(line, "goroutine profile: total ")), 10, 64)
 	return n
+}
+
+// heapInUseKiB is the server's HeapInuse after a garbage collection, or -1
+// when it cannot be known: in-process, runtime.ReadMemStats (generator
+// and server together); otherwise the "# HeapInuse = N" line of
+// /debug/pprof/heap?debug=1&gc=1.
+func (s *server) heapInUseKiB(admin *identity) int64 {
+	if s.inProcess {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapInuse >> 10)
+	}
+	resp, err := admin.do(context.Background(), http.MethodGet, "/debug/pprof/heap?debug=1&gc=1", "", "")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return -1
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	for sc.Scan() {
+		var v int64
+		if _, err := fmt.Sscanf(sc.Text(), "# HeapInuse = %d", &v); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			return v >> 10
+		}
+	}
+	return -1
 }
 
 // settled polls f until it has not changed for 20 polls 10 ms apart.
@@ -331,18 +375,20 @@ func randomToken() (string, error) {
 }
 
 type observation struct {
-	RSSKiB     int64 `json:"rssKiB"`
-	Threads    int64 `json:"threads"`
-	Goroutines int64 `json:"goroutines"` // -1: not observable
+	RSSKiB       int64 `json:"rssKiB"`
+	HeapInUseKiB int64 `json:"heapInUseKiB"` // -1: not observable
+	Threads      int64 `json:"threads"`
+	Goroutines   int64 `json:"goroutines"` // -1: not observable
 }
 
 func observe(srv *server, admin *identity) observation {
+	heap := srv.heapInUseKiB(admin)
 	g := srv.goroutines(admin)
 	admin.tr.CloseIdleConnections()
 	if srv.inProcess {
 		g = int64(settled(runtime.NumGoroutine))
 	}
-	return observation{RSSKiB: srv.rssKiB(), Threads: srv.threads(), Goroutines: g}
+	return observation{RSSKiB: srv.rssKiB(), HeapInUseKiB: heap, Threads: srv.threads(), Goroutines: g}
 }
 
 // setup creates the namespace, RBAC for the load identities, the objects,
@@ -685,12 +731,18 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(&b, "watch events received: %d; watches failed or out of order: %d\n", r.WatchEvents, r.WatchFailures)
 	g := func(n int64) string {
 		if n < 0 {
-			return "n/a (no /debug/pprof; use -in-process)"
+			return "n/a (no /debug/pprof: --profiling=false?)"
 		}
 		return strconv.FormatInt(n, 10)
 	}
-	fmt.Fprintf(&b, "server before: RSS %.1f MiB, %d threads, goroutines %s\n", float64(r.Before.RSSKiB)/1024, r.Before.Threads, g(r.Before.Goroutines))
-	fmt.Fprintf(&b, "server after:  RSS %.1f MiB, %d threads, goroutines %s\n", float64(r.After.RSSKiB)/1024, r.After.Threads, g(r.After.Goroutines))
+	heap := func(kib int64) string {
+		if kib < 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.1f MiB", float64(kib)/1024)
+	}
+	fmt.Fprintf(&b, "server before: RSS %.1f MiB, heap in use %s, %d threads, goroutines %s\n", float64(r.Before.RSSKiB)/1024, heap(r.Before.HeapInUseKiB), r.Before.Threads, g(r.Before.Goroutines))
+	fmt.Fprintf(&b, "server after:  RSS %.1f MiB, heap in use %s, %d threads, goroutines %s\n", float64(r.After.RSSKiB)/1024, heap(r.After.HeapInUseKiB), r.After.Threads, g(r.After.Goroutines))
 	_, _ = w.Write(b.Bytes())
 }
 
