@@ -69,7 +69,14 @@ func Diff(old, new *rbac.Index) *Result {
 	d := &differ{old: old, new: new, u: newUniverse(old.Policy(), new.Policy()), risks: rbaclint.Risks(), memo: map[string]*candidates{}}
 	d.riskReqs = make([][]gatom, len(d.risks))
 	d.riskRequires = make([][]gatom, len(d.risks))
+	d.riskAll = make([][]int, len(d.risks))
+	d.riskByRes = make([]map[string][]int, len(d.risks))
 	for i, r := range d.risks {
+		d.riskByRes[i] = map[string][]int{}
+		for j, q := range r.Requests {
+			d.riskAll[i] = append(d.riskAll[i], j)
+			d.riskByRes[i][q.Resource] = append(d.riskByRes[i][q.Resource], j)
+		}
 		for _, q := range r.Requests {
 			d.riskReqs[i] = append(d.riskReqs[i], d.u.request(q))
 		}
@@ -133,6 +140,10 @@ type differ struct {
 	// riskReqs and riskRequires are the risks' Requests and Requires in
 	// universe ids.
 	riskReqs, riskRequires [][]gatom
+	// riskAll and riskByRes list the positions of each risk's Requests,
+	// all of them and by resource.
+	riskAll   [][]int
+	riskByRes []map[string][]int
 
 	mu   sync.Mutex
 	memo map[string]*candidates
@@ -229,8 +240,4 @@ func compareChanges(a, b *Change) int {
 		return c
 	}
 	return slices.Compare(a.Verbs, b.Verbs)
-}
-
-func sortChanges(cs []Change) {
-	slices.SortFunc(cs, func(a, b Change) int { return compareChanges(&a, &b) })
 }

@@ -2,6 +2,7 @@ package rbacdiff
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -46,8 +47,9 @@ type line struct {
 // lines merges the flips of one subject in one scope, atoms of voc: the
 // verbs of each (group, resource, subresource, name) or path together,
 // then the names that share the same verbs.
-func (w *worker) lines(out []Change, s Subject, ns string, c *candidates, flips []catom) []Change {
-	u, b := w.d.u, &w.lineBufs
+func (w *worker) lines(out []Change, s Subject, ns string, set *flipSet, flips []catom) []Change {
+	u, b, c := w.d.u, &w.lineBufs, set.c
+	w.explainR = [2]bool{}
 	if b.targets == nil {
 		b.targets, b.lines = map[target]int{}, map[lineKey]int{}
 	}
@@ -63,7 +65,12 @@ func (w *worker) lines(out []Change, s Subject, ns string, c *candidates, flips 
 		if !ok {
 			i = len(b.order)
 			b.targets[t] = i
-			b.order = append(b.order, targetVerbs{t: t})
+			if i < cap(b.order) {
+				b.order = b.order[:i+1]
+				b.order[i].t, b.order[i].verbs = t, b.order[i].verbs[:0]
+			} else {
+				b.order = append(b.order, targetVerbs{t: t})
+			}
 		}
 		b.order[i].verbs = append(b.order[i].verbs, verb)
 	}
@@ -103,7 +110,7 @@ func (w *worker) lines(out []Change, s Subject, ns string, c *candidates, flips 
 				slices.Sort(c.ResourceNames)
 			}
 		}
-		w.explain(&c, &l.first)
+		w.explain(&c, set, &l.first)
 		if l.key.granted {
 			w.classify(&c, verbs)
 		}
@@ -141,13 +148,36 @@ func (u *universe) verbStrings(vs []int32) []string {
 // new side) or granted (for a revocation, on the old side) the change:
 // every binding and role with a rule that allows the line's first
 // request, in the order the authorizer visits them (as Explain's grants).
-func (w *worker) explain(c *Change, rep *gatom) {
+func (w *worker) explain(c *Change, set *flipSet, rep *gatom) {
 	side := 0
 	if c.Change == Granted {
 		side = 1
 	}
+	// The request is a flip: on the side that allows it, only the rules
+	// that side alone holds can allow it.
+	mk := &w.explainM[side]
+	if !w.explainR[side] {
+		w.explainR[side] = true
+		mk.reset(w.d.u, &set.c.voc, &set.m, w.only[side], nil)
+	}
+	a := catom{nonResource: rep.nonResource, v: set.m.get(dVerb, rep.verb)}
+	if rep.nonResource {
+		a.p = set.m.get(dPath, rep.path)
+	} else {
+		a.g, a.r, a.s, a.n = set.m.get(dGroup, rep.group), set.m.get(dRes, rep.res), set.m.get(dSub, rep.sub), set.m.get(dName, rep.name)
+	}
+	w.allowBuf = mk.allowing(&a, w.allowBuf)
+	if len(w.viaMark) < len(w.d.u.rules) {
+		w.viaMark = make([]uint32, len(w.d.u.rules))
+	}
+	w.viaGen++
+	for k, word := range w.allowBuf {
+		for ; word != 0; word &= word - 1 {
+			w.viaMark[mk.ids[k*64+bits.TrailingZeros64(word)]] = w.viaGen
+		}
+	}
 	for i, r := range w.refs[side] {
-		if !w.d.u.rules[w.ids[side][i]].allows(rep) {
+		if w.viaMark[w.ids[side][i]] != w.viaGen {
 			continue
 		}
 		if v := (rbac.Via{Binding: *r.Binding, Role: *r.Role}); !slices.Contains(c.Via, v) {
@@ -165,12 +195,18 @@ func (w *worker) classify(c *Change, verbs []string) {
 		return
 	}
 	u := w.d.u
-	for ri, r := range w.d.risks {
+	for ri := range w.d.risks {
+		r := &w.d.risks[ri]
 		if !riskInScope(r, c.Namespace) {
 			continue
 		}
-		for qi, q := range r.Requests {
-			if !covers(c, verbs, q) {
+		// Only the requests for the line's resource can be covered.
+		reqs := w.d.riskAll[ri]
+		if c.Resource != "*" {
+			reqs = w.d.riskByRes[ri][c.Resource]
+		}
+		for _, qi := range reqs {
+			if q := &r.Requests[qi]; !covers(c, verbs, q) {
 				continue
 			}
 			g := &w.d.riskReqs[ri][qi]
@@ -203,7 +239,7 @@ func (w *worker) holdsRequired(risk int) bool {
 	return false
 }
 
-func riskInScope(r rbaclint.Risk, ns string) bool {
+func riskInScope(r *rbaclint.Risk, ns string) bool {
 	if ns == "" {
 		return true
 	}
@@ -211,7 +247,7 @@ func riskInScope(r rbaclint.Risk, ns string) bool {
 }
 
 // covers tells whether the change's line includes request q.
-func covers(c *Change, verbs []string, q authorizer.AttributesRecord) bool {
+func covers(c *Change, verbs []string, q *authorizer.AttributesRecord) bool {
 	if !slices.Contains(verbs, anyVerb) && !slices.Contains(verbs, q.Verb) {
 		return false
 	}

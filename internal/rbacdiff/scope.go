@@ -54,10 +54,13 @@ type worker struct {
 	rb       [2][]int32 // the same for the RoleBindings' rules
 	only     [2][]int32
 	common   []int32
+	onlyMark [2][]uint32 // onlyGen where a rule id is in only
+	onlyGen  uint32
 	changed  []int32
 	key      []byte
 	roles    [2]map[*rbac.ObjectKey][]int32
 	enum     vmap
+	atomBuf  []catom
 	masks    masks
 	seen     cellSet
 	sets     [2]flipSet // the cluster scope's flips, a namespace's
@@ -65,6 +68,13 @@ type worker struct {
 	general  []catom
 	kept     []catom
 	lineBufs lineBufs
+	out      []Change
+	explainM [2]masks // the rules only one side holds, over the scope's vocabulary
+	explainR [2]bool  // explainM[side] is ready
+	allowBuf []uint64
+	viaMark  []uint32 // viaGen where a rule allows a line's request
+	viaGen   uint32
+	order    []int32
 }
 
 func newWorker(d *differ) *worker {
@@ -85,7 +95,6 @@ type flipSet struct {
 // already explains are not repeated per namespace.
 func (w *worker) subject(sc scoped) []Change {
 	u := rbaclint.SubjectUser(sc.s.lint())
-	var out []Change
 	var cluster *flipSet
 	for _, ns := range sc.scopes {
 		for side, idx := range [2]*rbac.Index{w.d.old, w.d.new} {
@@ -114,9 +123,28 @@ func (w *worker) subject(sc scoped) []Change {
 		if ns == "" {
 			cluster = set
 		}
-		out = w.lines(out, sc.s, ns, set.c, kept)
+		w.out = w.lines(w.out, sc.s, ns, set, kept)
 	}
-	sortChanges(out)
+	return w.sorted()
+}
+
+// sorted returns the subject's changes, in order, in a slice of their
+// own, and empties w.out.
+func (w *worker) sorted() []Change {
+	if len(w.out) == 0 {
+		return nil
+	}
+	w.order = w.order[:0]
+	for i := range w.out {
+		w.order = append(w.order, int32(i))
+	}
+	slices.SortFunc(w.order, func(a, b int32) int { return compareChanges(&w.out[a], &w.out[b]) })
+	out := make([]Change, len(w.out))
+	for i, j := range w.order {
+		out[i] = w.out[j]
+	}
+	clear(w.out) // drop references
+	w.out = w.out[:0]
 	return out
 }
 
@@ -191,6 +219,15 @@ func (w *worker) flips(ns string, set *flipSet) bool {
 	w.only[0] = minusIDs(w.only[0][:0], w.all[0], w.all[1])
 	w.only[1] = minusIDs(w.only[1][:0], w.all[1], w.all[0])
 	w.common = intersectIDs(w.common[:0], w.all[0], w.all[1])
+	w.onlyGen++
+	for side := range 2 {
+		if len(w.onlyMark[side]) < len(w.d.u.rules) {
+			w.onlyMark[side] = make([]uint32, len(w.d.u.rules))
+		}
+		for _, id := range w.only[side] {
+			w.onlyMark[side][id] = w.onlyGen
+		}
+	}
 	if ns != "" {
 		// Where the namespace's own rules are the same on both sides, a
 		// flip there is a flip of the cluster-wide rules, already
@@ -316,8 +353,9 @@ func (c *candidates) compute(u *universe, w *worker, namespaced bool, changed, o
 	}
 	sh := c.voc.shape()
 	w.seen.reset(sh)
+	w.atomBuf = w.atomBuf[:0]
 	mk := &w.masks
-	mk.reset(u, &c.voc, oldOnly, newOnly)
+	mk.reset(u, &c.voc, m, oldOnly, newOnly)
 	emit := func(a catom) {
 		if !w.seen.add(a) {
 			return
@@ -329,7 +367,7 @@ func (c *candidates) compute(u *universe, w *worker, namespaced bool, changed, o
 		}
 		if was, is := mk.decide(&a); was != is {
 			a.granted = is
-			c.atoms = append(c.atoms, a)
+			w.atomBuf = append(w.atomBuf, a)
 		}
 	}
 	local := func(d int, ids []int32, all bool, buf []int32) []int32 {
@@ -390,6 +428,7 @@ func (c *candidates) compute(u *universe, w *worker, namespaced bool, changed, o
 			}
 		}
 	}
+	c.atoms = slices.Clone(w.atomBuf)
 }
 
 // reset makes s the empty set of flips of c.
@@ -653,58 +692,96 @@ func (s *cellSet) add(a catom) bool {
 }
 
 // masks decide atoms of one lvocab by two lists of rules at once: per
-// local value of each dimension, the set of rules (bit i for rule i, the
-// old-only ones first) that accept it; an atom is allowed by the rules in
-// the intersection of its values' sets.
+// local value of each dimension, the set of rules (bit k for rule k, the
+// old-only ones first) that name it, plus the rules with a wildcard
+// there; an atom is allowed by the rules in the intersection of its
+// values' sets.
 type masks struct {
-	u                *universe
-	voc              *lvocab
-	rules            []int32
-	words, nOld      int
+	ids              []int32 // the rules, old-only first
+	words            int
 	verbs, groups    []uint64 // [local value*words + word]
 	names, paths     []uint64
-	pairs            []uint64 // [(res*subs+sub)*words + word], filled on first use
-	pairDone         []bool
+	pairs            []uint64 // [(res*subs+sub)*words + word]
 	subs             int
+	all              [4][]uint64 // rules with "*" verbs, groups, resources; without names
 	oldMask, newMask []uint64
 }
 
-func (m *masks) reset(u *universe, voc *lvocab, oldOnly, newOnly []int32) {
-	m.u, m.voc = u, voc
-	m.rules = append(append(m.rules[:0], oldOnly...), newOnly...)
-	m.nOld = len(oldOnly)
-	m.words = (len(m.rules) + 63) / 64
-	w := m.words
-	fill := func(buf []uint64, d int, accept func(c *crule, id int32) bool) []uint64 {
-		vals := voc.vals[d]
-		buf = resize(buf, len(vals)*w)
-		for i, id := range vals {
-			for k, rid := range m.rules {
-				if accept(&u.rules[rid], id) {
-					buf[i*w+k>>6] |= 1 << (k & 63)
+// reset builds the masks of oldOnly and newOnly over voc; m maps voc.
+func (mk *masks) reset(u *universe, voc *lvocab, m *vmap, oldOnly, newOnly []int32) {
+	mk.ids = append(append(mk.ids[:0], oldOnly...), newOnly...)
+	n := len(mk.ids)
+	w := (n + 63) / 64
+	mk.words = w
+	mk.verbs = resize(mk.verbs, len(voc.vals[dVerb])*w)
+	mk.groups = resize(mk.groups, len(voc.vals[dGroup])*w)
+	mk.names = resize(mk.names, len(voc.vals[dName])*w)
+	mk.paths = resize(mk.paths, len(voc.vals[dPath])*w)
+	mk.subs = len(voc.vals[dSub])
+	mk.pairs = resize(mk.pairs, len(voc.vals[dRes])*mk.subs*w)
+	for i := range mk.all {
+		mk.all[i] = resize(mk.all[i], w)
+	}
+	mk.oldMask, mk.newMask = resize(mk.oldMask, w), resize(mk.newMask, w)
+	set := func(buf []uint64, local int32, k int) {
+		if local >= 0 {
+			buf[int(local)*w+k>>6] |= 1 << (k & 63)
+		}
+	}
+	for k := range n {
+		var id int32
+		if k < len(oldOnly) {
+			id = oldOnly[k]
+			mk.oldMask[k>>6] |= 1 << (k & 63)
+		} else {
+			id = newOnly[k-len(oldOnly)]
+			mk.newMask[k>>6] |= 1 << (k & 63)
+		}
+		c := &u.rules[id]
+		bit := uint64(1) << (k & 63)
+		if c.allVerbs {
+			mk.all[0][k>>6] |= bit
+		}
+		for _, v := range c.verbs {
+			set(mk.verbs, m.get(dVerb, v), k)
+		}
+		if c.allGroups {
+			mk.all[1][k>>6] |= bit
+		}
+		for _, g := range c.groups {
+			set(mk.groups, m.get(dGroup, g), k)
+		}
+		if c.nameless {
+			mk.all[3][k>>6] |= bit
+		}
+		for _, x := range c.names {
+			set(mk.names, m.get(dName, x), k)
+		}
+		if c.hasURLs {
+			for p, id := range voc.vals[dPath] {
+				if c.pathSet.has(id) {
+					set(mk.paths, int32(p), k)
 				}
 			}
 		}
-		return buf
-	}
-	m.verbs = fill(m.verbs, dVerb, func(c *crule, id int32) bool { return c.allVerbs || c.verbSet.has(id) })
-	m.groups = fill(m.groups, dGroup, func(c *crule, id int32) bool { return c.allGroups || c.groupSet.has(id) })
-	m.names = fill(m.names, dName, func(c *crule, id int32) bool { return c.nameless || slices.Contains(c.names, id) })
-	m.paths = fill(m.paths, dPath, func(c *crule, id int32) bool { return c.pathSet.has(id) })
-	m.subs = len(voc.vals[dSub])
-	n := len(voc.vals[dRes]) * m.subs
-	m.pairs = resize(m.pairs, n*w)
-	if cap(m.pairDone) < n {
-		m.pairDone = make([]bool, n)
-	}
-	m.pairDone = m.pairDone[:n]
-	clear(m.pairDone)
-	m.oldMask, m.newMask = resize(m.oldMask, w), resize(m.newMask, w)
-	for k := range m.rules {
-		if k < m.nOld {
-			m.oldMask[k>>6] |= 1 << (k & 63)
-		} else {
-			m.newMask[k>>6] |= 1 << (k & 63)
+		if c.allResources {
+			mk.all[2][k>>6] |= bit
+			continue
+		}
+		for _, e := range c.resources {
+			sub := m.get(dSub, e.sub)
+			switch {
+			case sub < 0:
+			case e.kind == resExact:
+				// "res" matches without a subresource, "res/sub" with one.
+				if res := m.get(dRes, e.res); res >= 0 && e.slash == (sub != 0) {
+					set(mk.pairs, res*int32(mk.subs)+sub, k)
+				}
+			case e.kind == resStarSub && sub != 0:
+				for res := range len(voc.vals[dRes]) {
+					set(mk.pairs, int32(res*mk.subs)+sub, k)
+				}
+			}
 		}
 	}
 }
@@ -719,38 +796,41 @@ func resize(buf []uint64, n int) []uint64 {
 	return buf
 }
 
-func (m *masks) pair(r, s int32) []uint64 {
-	i := int(r)*m.subs + int(s)
-	w := m.words
-	out := m.pairs[i*w : (i+1)*w]
-	if !m.pairDone[i] {
-		m.pairDone[i] = true
-		res, sub := m.voc.vals[dRes][r], m.voc.vals[dSub][s]
-		for k, rid := range m.rules {
-			if m.u.rules[rid].resourceMatches(res, sub) {
-				out[k>>6] |= 1 << (k & 63)
-			}
-		}
-	}
-	return out
-}
-
 // decide tells whether the old-only and the new-only rules allow a.
-func (m *masks) decide(a *catom) (was, is bool) {
-	w := m.words
-	v := m.verbs[int(a.v)*w:]
+func (mk *masks) decide(a *catom) (was, is bool) {
+	w := mk.words
+	v := mk.verbs[int(a.v)*w:]
 	if a.nonResource {
-		p := m.paths[int(a.p)*w:]
+		p := mk.paths[int(a.p)*w:]
 		for k := range w {
-			x := v[k] & p[k]
-			was, is = was || x&m.oldMask[k] != 0, is || x&m.newMask[k] != 0
+			x := (v[k] | mk.all[0][k]) & p[k]
+			was, is = was || x&mk.oldMask[k] != 0, is || x&mk.newMask[k] != 0
 		}
 		return was, is
 	}
-	g, n, pr := m.groups[int(a.g)*w:], m.names[int(a.n)*w:], m.pair(a.r, a.s)
+	g, n, pr := mk.groups[int(a.g)*w:], mk.names[int(a.n)*w:], mk.pairs[(int(a.r)*mk.subs+int(a.s))*w:]
 	for k := range w {
-		x := v[k] & g[k] & n[k] & pr[k]
-		was, is = was || x&m.oldMask[k] != 0, is || x&m.newMask[k] != 0
+		x := (v[k] | mk.all[0][k]) & (g[k] | mk.all[1][k]) & (pr[k] | mk.all[2][k]) & (n[k] | mk.all[3][k])
+		was, is = was || x&mk.oldMask[k] != 0, is || x&mk.newMask[k] != 0
 	}
 	return was, is
+}
+
+// allowing sets dst to the rules that allow a, one bit per rule.
+func (mk *masks) allowing(a *catom, dst []uint64) []uint64 {
+	w := mk.words
+	dst = resize(dst, w)
+	v := mk.verbs[int(a.v)*w:]
+	if a.nonResource {
+		p := mk.paths[int(a.p)*w:]
+		for k := range w {
+			dst[k] = (v[k] | mk.all[0][k]) & p[k]
+		}
+		return dst
+	}
+	g, n, pr := mk.groups[int(a.g)*w:], mk.names[int(a.n)*w:], mk.pairs[(int(a.r)*mk.subs+int(a.s))*w:]
+	for k := range w {
+		dst[k] = (v[k] | mk.all[0][k]) & (g[k] | mk.all[1][k]) & (pr[k] | mk.all[2][k]) & (n[k] | mk.all[3][k])
+	}
+	return dst
 }
