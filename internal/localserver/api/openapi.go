@@ -58,40 +58,71 @@ var typeConverter = sync.OnceValues(func() (managedfields.TypeConverter, error) 
 })
 
 func readGzip(name string) ([]byte, error) {
-	f, err := openapiFiles.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("read embedded %s: %w", name, err)
+	var b bytes.Buffer
+	if err := gunzipTo(&b, name); err != nil {
+		return nil, err
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("read embedded %s: %w", name, err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, fmt.Errorf("read embedded %s: %w", name, err)
-	}
-	return b, nil
+	return b.Bytes(), nil
 }
 
-// openapiDoc is one served document, its ETag (kube-openapi's: the
-// upper-case hex SHA-512 of the JSON) and its protobuf form, made on the
-// first request for it.
+// openapiDoc is one served document: its ETag (kube-openapi's: the
+// upper-case hex SHA-512 of the JSON), known from the start because the
+// /openapi/v3 index names it, and its JSON and protobuf forms, each made
+// on the first request for it. Until then only the compressed embedded
+// file is in memory (the /openapi/v3 index alone, which the admission
+// policy plugins ask for at start, reads no document into the heap).
 type openapiDoc struct {
-	json     []byte
+	name     string // the embedded gzip file
 	etag     string
 	toProto  func([]byte) ([]byte, error)
+	jsonOnce sync.Once
+	json     []byte
+	jsonErr  error
 	once     sync.Once
 	proto    []byte
 	protoErr error
 }
 
-func newDoc(b []byte, toProto func([]byte) ([]byte, error)) *openapiDoc {
-	return &openapiDoc{json: b, etag: fmt.Sprintf("%X", sha512.Sum512(b)), toProto: toProto}
+// newDoc hashes the embedded file's JSON as it decompresses, keeping none
+// of it.
+func newDoc(name string, toProto func([]byte) ([]byte, error)) (*openapiDoc, error) {
+	h := sha512.New()
+	if err := gunzipTo(h, name); err != nil {
+		return nil, err
+	}
+	return &openapiDoc{name: name, etag: fmt.Sprintf("%X", h.Sum(nil)), toProto: toProto}, nil
+}
+
+func gunzipTo(w io.Writer, name string) error {
+	f, err := openapiFiles.Open(name)
+	if err != nil {
+		return fmt.Errorf("read embedded %s: %w", name, err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("read embedded %s: %w", name, err)
+	}
+	if _, err := io.Copy(w, zr); err != nil {
+		return fmt.Errorf("read embedded %s: %w", name, err)
+	}
+	return nil
+}
+
+func (d *openapiDoc) content() ([]byte, error) {
+	d.jsonOnce.Do(func() { d.json, d.jsonErr = readGzip(d.name) })
+	return d.json, d.jsonErr
 }
 
 func (d *openapiDoc) protobuf() ([]byte, error) {
-	d.once.Do(func() { d.proto, d.protoErr = d.toProto(d.json) })
+	d.once.Do(func() {
+		b, err := d.content()
+		if err != nil {
+			d.protoErr = err
+			return
+		}
+		d.proto, d.protoErr = d.toProto(b)
+	})
 	return d.proto, d.protoErr
 }
 
@@ -105,21 +136,20 @@ type openapi struct {
 }
 
 func loadOpenAPI() (*openapi, error) {
-	v2, err := readGzip("openapi/v2.json.gz")
+	v2, err := newDoc("openapi/v2.json.gz", handler.ToProtoBinary)
 	if err != nil {
 		return nil, err
 	}
-	o := &openapi{v2: newDoc(v2, handler.ToProtoBinary), v3: map[string]*openapiDoc{}, modified: time.Now().UTC()}
+	o := &openapi{v2: v2, v3: map[string]*openapiDoc{}, modified: time.Now().UTC()}
 	err = fs.WalkDir(openapiFiles, "openapi/v3", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, err := readGzip(path)
+		doc, err := newDoc(path, handler3.ToV3ProtoBinary)
 		if err != nil {
 			return err
 		}
-		gv := strings.TrimSuffix(strings.TrimPrefix(path, "openapi/v3/"), ".json.gz")
-		o.v3[gv] = newDoc(b, handler3.ToV3ProtoBinary)
+		o.v3[strings.TrimSuffix(strings.TrimPrefix(path, "openapi/v3/"), ".json.gz")] = doc
 		return nil
 	})
 	if err != nil {
@@ -189,7 +219,12 @@ func (o *openapi) serveDoc(w http.ResponseWriter, req *http.Request, d *openapiD
 		var contentType string
 		switch clause.SubType {
 		case "json", "*":
-			body, contentType = d.json, "application/json"
+			b, err := d.content()
+			if err != nil {
+				w.WriteHeader(http.StatusInternalServerError)
+				return
+			}
+			body, contentType = b, "application/json"
 		case proto, protoDeprecated:
 			b, err := d.protobuf()
 			if err != nil {
