@@ -1,7 +1,7 @@
 package apf
 
 import (
-	"slices"
+	"math"
 	"time"
 )
 
@@ -71,7 +71,8 @@ func (qs *QueueSet) TakeSeatDemand(now int64) SeatDemand {
 // the same allocation `kauth apf simulate` runs. It is not safe for
 // concurrent use.
 type Borrowing struct {
-	a *allocator
+	a    *allocator
+	last []SeatDemand
 }
 
 // NewBorrowing starts the adjustment for levels, in the order [Limits]
@@ -95,7 +96,7 @@ func NewBorrowing(levels []LevelLimits, prev *Borrowing) *Borrowing {
 		}
 		a.current[i] = l.NominalConcurrencyLimit - l.LendableConcurrencyLimit/2
 	}
-	return &Borrowing{a: a}
+	return &Borrowing{a: a, last: make([]SeatDemand, len(levels))}
 }
 
 // Adjust digests one period's demand per level (indexed as the levels
@@ -106,14 +107,44 @@ func (b *Borrowing) Adjust(demand []SeatDemand) []int {
 		if i < len(demand) {
 			d := demand[i]
 			obs[i] = demandStats{duration: d.Seconds, avg: d.Average, stdDev: d.StdDev, max: d.Max}
+			if d.Seconds > 0 {
+				b.last[i] = d
+			}
 		}
 	}
 	return b.a.adjust(obs)
 }
 
-// Current returns each level's current limit after the last adjustment.
-func (b *Borrowing) Current() []int { return slices.Clone(b.a.current) }
+// LevelBorrowing is one level's state after the last adjustment, as the
+// APF controller's gauges show it (apiserver_flowcontrol_current_limit_seats,
+// target_seats, demand_seats_*).
+type LevelBorrowing struct {
+	LevelLimits
+	CurrentConcurrencyLimit int `json:"currentConcurrencyLimit"`
+	// DemandHighWatermark, DemandAverage and DemandStdDev describe the
+	// seat demand of the last period that had any duration;
+	// DemandSmoothed is the figure the allocation aims at, and Target
+	// max(the lower bound of the allocation, DemandSmoothed) (exempt
+	// levels are not allocated and have none).
+	DemandHighWatermark int     `json:"demandHighWatermark"`
+	DemandAverage       float64 `json:"demandAverage"`
+	DemandStdDev        float64 `json:"demandStdDev"`
+	DemandSmoothed      float64 `json:"demandSmoothed"`
+	Target              float64 `json:"target,omitempty"`
+}
 
-// Smoothed returns each level's smoothed seat demand, the target the
-// allocation aims at (max(avg+stdDev, 0.977*previous + 0.023*(avg+stdDev))).
-func (b *Borrowing) Smoothed() []float64 { return slices.Clone(b.a.smoothed) }
+// Levels returns every level's state, in the order of the levels given
+// to [NewBorrowing].
+func (b *Borrowing) Levels() []LevelBorrowing {
+	out := make([]LevelBorrowing, len(b.a.levels))
+	for i, l := range b.a.levels {
+		lb := LevelBorrowing{LevelLimits: l, CurrentConcurrencyLimit: b.a.current[i], DemandHighWatermark: b.a.hwm[i],
+			DemandAverage: b.last[i].Average, DemandStdDev: b.last[i].StdDev, DemandSmoothed: b.a.smoothed[i]}
+		if !l.Exempt() {
+			lower := max(l.MinConcurrencyLimit, min(l.NominalConcurrencyLimit, b.a.hwm[i]))
+			lb.Target = math.Max(float64(lower), b.a.smoothed[i])
+		}
+		out[i] = lb
+	}
+	return out
+}

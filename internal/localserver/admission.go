@@ -116,16 +116,16 @@ func (x *admissionAndAPF) withAPF() func(http.Handler) http.Handler {
 	return x.apf.WithPriorityAndFairness
 }
 
-// withAPFDebug serves /debug/api_priority_and_fairness/ from the APF
-// controller (behind authentication and authorization, as in
-// kube-apiserver).
+// withAPFDebug serves /debug/api_priority_and_fairness/ and /metrics
+// (the APF limit gauges only) from the APF controller (behind
+// authentication and authorization, as in kube-apiserver).
 func (x *admissionAndAPF) withAPFDebug(h http.Handler) http.Handler {
 	if x.apf == nil {
 		return h
 	}
 	debug := x.apf.DebugHandler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/debug/api_priority_and_fairness/") {
+		if strings.HasPrefix(r.URL.Path, "/debug/api_priority_and_fairness/") || r.URL.Path == flowcontrol.PathMetrics {
 			debug.ServeHTTP(w, r)
 			return
 		}

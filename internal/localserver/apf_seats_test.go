@@ -110,6 +110,10 @@ func TestAPFLargeListOccupiesSeveralSeats(t *testing.T) {
 	if !found {
 		t.Errorf("dump_queues has no global-default queue executing one request on 8 seats:\n%s", queues)
 	}
+	metrics := dump("/metrics")
+	if !strings.Contains(metrics, `apiserver_flowcontrol_current_limit_seats{priority_level="global-default"} `) {
+		t.Errorf("/metrics lacks global-default's current limit:\n%s", metrics)
+	}
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 		t.Fatal(err)
 	}

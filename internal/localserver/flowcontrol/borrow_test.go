@@ -141,6 +141,22 @@ func TestIdleLevelLendsThenTakesItsSeatsBack(t *testing.T) {
 	if !contains(dump, "busy, 1, false, false, 8, 12, 12, 0, 0, 0\n") {
 		t.Errorf("dump_priority_levels does not show busy running 12 with 8 waiting:\n%s", dump)
 	}
+	metrics := dumpString(c, PathMetrics)
+	for _, want := range []string{
+		"# TYPE apiserver_flowcontrol_current_limit_seats gauge\n",
+		`apiserver_flowcontrol_current_limit_seats{priority_level="busy"} 12` + "\n",
+		`apiserver_flowcontrol_current_limit_seats{priority_level="lender"} 4` + "\n",
+		`apiserver_flowcontrol_nominal_limit_seats{priority_level="busy"} 8` + "\n",
+		`apiserver_flowcontrol_lower_limit_seats{priority_level="lender"} 4` + "\n",
+		`apiserver_flowcontrol_upper_limit_seats{priority_level="busy"} 16` + "\n",
+		`apiserver_flowcontrol_demand_seats_high_watermark{priority_level="busy"} 20` + "\n",
+		`apiserver_flowcontrol_demand_seats_smoothed{priority_level="busy"} 20` + "\n",
+		`apiserver_flowcontrol_target_seats{priority_level="busy"} 20` + "\n",
+	} {
+		if !contains(metrics, want) {
+			t.Errorf("metrics lack %q:\n%s", want, metrics)
+		}
+	}
 
 	// dave: lender's 4 seats run, 10 wait.
 	send(dave, 14)

@@ -20,7 +20,8 @@ const (
 	PathDumpRequests       = "/debug/api_priority_and_fairness/dump_requests"
 )
 
-// DebugHandler serves the three dump endpoints; other paths get 404.
+// DebugHandler serves the three dump endpoints and, at [PathMetrics],
+// the gauges of the levels' limits; other paths get 404.
 func (c *Controller) DebugHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -31,6 +32,9 @@ func (c *Controller) DebugHandler() http.Handler {
 			c.dumpQueues(w)
 		case PathDumpRequests:
 			c.dumpRequests(w, r.URL.Query().Get("includeRequestDetails") != "")
+		case PathMetrics:
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+			c.writeMetrics(w)
 		default:
 			http.NotFound(w, r)
 		}
@@ -53,7 +57,7 @@ func (c *Controller) dumpPriorityLevels(w io.Writer) {
 				active++
 			}
 		}
-		idle := l.qs.Waiting() == 0 && l.qs.Executing() == 0
+		idle := l.qs.Waiting() == 0 && l.executing() == 0
 		fmt.Fprint(tw, row(l.cfg.Name, strconv.Itoa(active), strconv.FormatBool(idle), "false",
 			strconv.Itoa(l.qs.Waiting()), strconv.Itoa(l.executing()), strconv.Itoa(l.dispatched),
 			strconv.Itoa(l.rejected), strconv.Itoa(l.timedout), strconv.Itoa(l.cancelled)), "\n")

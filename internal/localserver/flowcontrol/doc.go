@@ -6,10 +6,14 @@
 // Retry-After as kube-apiserver does. Responses carry
 // X-Kubernetes-PF-FlowSchema-UID and X-Kubernetes-PF-PriorityLevel-UID.
 // The /debug/api_priority_and_fairness/dump_priority_levels, dump_queues
-// and dump_requests endpoints print kube-apiserver's tables.
+// and dump_requests endpoints print kube-apiserver's tables, and
+// /metrics the controller's limit gauges (apiserver_flowcontrol_*).
 //
-// Every request occupies one seat (kube-apiserver's work estimator gives
-// large lists more), and each level's limit is its nominal concurrency
-// limit: the periodic borrowing between levels is not run on the wall
-// clock, so a level neither lends nor borrows seats.
+// Each request occupies the seats k8s.io/apiserver's work estimator gives
+// it, fed with the object counts of the server's storage
+// ([ObjectCounter]) and the watches in progress. Every 10 seconds, and
+// after every configuration change, the current limits of the levels are
+// re-allocated from their seat demand with internal/apf's allocation (the
+// one `kauth apf simulate` runs): idle levels lend seats to busy ones
+// within lendablePercent and borrowingLimitPercent.
 package flowcontrol

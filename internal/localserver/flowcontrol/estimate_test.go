@@ -224,7 +224,7 @@ func TestMutatingRequestLingersForWatchers(t *testing.T) {
 		t.Errorf("additional latency %s, want 5ms", end1.d)
 	}
 	levels := squash(dumpString(c, PathDumpPriorityLevels))
-	if !contains(levels, "roomy, 0, false, false, 0, 0, 26, 0, 0, 0\n") {
+	if !contains(levels, "roomy, 0, true, false, 0, 0, 26, 0, 0, 0\n") {
 		t.Errorf("dump_priority_levels while the create lingers:\n%s", levels)
 	}
 	if n := seatsInUse(t, c, "roomy"); n != 3 {
