@@ -9,4 +9,8 @@
 //
 // The end-to-end run (a real kauth process; resident memory idle and after
 // load, requests per second from a separate load generator) is run.sh.
+// rssmap explains a running process's resident memory (anonymous and file
+// pages, mappings, resident sections of the executable, code by module):
+//
+//	go run ./bench/serve/rssmap -pid PID -by module
 package servebench

@@ -2,7 +2,11 @@
 # End-to-end figures of kauth serve, each from a real kauth process:
 #   - time to ready from exec, without a data dir (process start and
 #     package initialisation included, unlike the "ready in" line)
-#   - resident memory (VmRSS) when idle, right after ready
+#   - resident memory (VmRSS) when idle, right after ready, and its split
+#     into anonymous (heap, stacks) and file pages (the executable's pages
+#     the process touched, plus what the kernel maps around them); with
+#     RSSMAP=1 also the mappings, sections and modules behind them
+#     (bench/serve/rssmap)
 #   - GET and LIST requests per second with a static token and RBAC, from
 #     a separate load generator over HTTP/2, and the same requests against
 #     a baseline server (same token, AlwaysAllow instead of RBAC), with
@@ -12,7 +16,7 @@
 #     machine does not change, and the 2-core capacity it implies
 #   - resident memory after that load
 #
-# Usage: bench/serve/run.sh [REQUESTS] [CONCURRENCY]    (defaults 100000, 64)
+# Usage: [RSSMAP=1] bench/serve/run.sh [REQUESTS] [CONCURRENCY]    (defaults 100000, 64)
 set -euo pipefail
 
 n=${1:-100000}
@@ -21,7 +25,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-(cd "$root" && go build -o "$work/kauth" ./cmd/kauth && go build -o "$work/loadgen" ./bench/serve/loadgen)
+(cd "$root" && go build -o "$work/kauth" ./cmd/kauth && go build -o "$work/loadgen" ./bench/serve/loadgen &&
+  go build -o "$work/rssmap" ./bench/serve/rssmap)
+echo "kauth binary: $(stat -c %s "$work/kauth") bytes"
 
 printf 'bench-token,bench,1001,readers\n' >"$work/tokens.csv"
 cp "$root/bench/serve/testdata/policy.yaml" "$work/policy.yaml"
@@ -34,6 +40,8 @@ mode=$1 token=$2 n=$3 c=$4 work=$5
 url=$(kubectl config view --raw -o jsonpath='{.clusters[0].cluster.server}')
 kubectl config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$work/ca-$mode.crt"
 echo "$mode: idle $(grep VmRSS /proc/$PPID/status)"
+echo "$mode: idle $(grep -E '^Rss(Anon|File)' /proc/$PPID/status | tr -s ' \t\n' '  ')"
+if [ "${RSSMAP:-}" = 1 ]; then "$work/rssmap" -pid "$PPID" -by module -top 25; fi
 # cpu: user+system clock ticks the kauth process has used so far.
 cpu() { awk '{print $14 + $15}' /proc/$PPID/stat; }
 hz=$(getconf CLK_TCK)
@@ -63,6 +71,9 @@ done
 echo "time to ready from exec (best of 5, no data dir): ${best}ms"
 
 command -v kubectl >/dev/null || { echo "bench: kubectl is needed to read the kubeconfig" >&2; exit 2; }
+# Idle with no flags (the issue's goal), after one request has been served.
+"$work/kauth" serve --listen 127.0.0.1:0 -- sh -c 'kubectl get --raw /readyz >/dev/null &&
+  echo "no flags: idle $(grep -E "^(VmRSS|RssAnon|RssFile)" /proc/$PPID/status | tr -s " \t\n" "  ")"'
 "$work/kauth" serve --listen 127.0.0.1:0 --token-auth-file "$work/tokens.csv" --seed "$work/policy.yaml" \
   -- sh "$work/measure.sh" authz bench-token "$n" "$c" "$work" 2>&1 | tee "$work/authz.out"
 "$work/kauth" serve --listen 127.0.0.1:0 --token-auth-file "$work/tokens.csv" --authorization-mode AlwaysAllow --seed "$work/policy.yaml" \
