@@ -230,6 +230,19 @@ func TestMutatingRequestLingersForWatchers(t *testing.T) {
 	if n := seatsInUse(t, c, "roomy"); n != 3 {
 		t.Errorf("seats while the create lingers = %d, want 3", n)
 	}
+	queues := squash(dumpString(c, PathDumpQueues))
+	lingering := 0
+	for _, l := range strings.Split(queues, "\n") {
+		if f := strings.Split(l, ", "); len(f) > 4 && f[0] == "roomy" && f[4] == "3" {
+			if f[3] != "0" {
+				t.Errorf("dump_queues counts the lingering create as executing: %s", l)
+			}
+			lingering++
+		}
+	}
+	if lingering != 1 {
+		t.Errorf("dump_queues has %d roomy queues with 3 seats in use, want 1:\n%s", lingering, queues)
+	}
 	end1.f()
 	if n := seatsInUse(t, c, "roomy"); n != 0 {
 		t.Errorf("seats after the additional latency = %d, want 0", n)

@@ -30,6 +30,8 @@ type level struct {
 	// final seats for their additional latency; the queue model counts
 	// them as executing, kube-apiserver's dumps do not.
 	lingering int
+	// lingeringIn counts them by queue index (-1: no queue).
+	lingeringIn map[int]int
 
 	// onEnqueue, when set (tests), is called under mu when a request
 	// starts waiting in a queue.
@@ -56,7 +58,7 @@ func newLevel(qc apf.QueueConfig, ll apf.LevelLimits, limit int, uid types.UID, 
 	if err != nil {
 		return nil, err
 	}
-	l := &level{cfg: qc, now: clock, limits: ll, uid: uid, qs: qs, requests: map[*apf.QRequest]*ticket{}}
+	l := &level{cfg: qc, now: clock, limits: ll, uid: uid, qs: qs, requests: map[*apf.QRequest]*ticket{}, lingeringIn: map[int]int{}}
 	qs.OnDispatch = l.onDispatch
 	return l, nil
 }
@@ -169,6 +171,7 @@ func (l *level) finish(nanos int64, t *ticket) {
 	defer l.mu.Unlock()
 	if _, ok := l.requests[t.q]; !ok {
 		l.lingering--
+		l.lingeringIn[t.queue]--
 	}
 	delete(l.requests, t.q)
 	l.qs.Finish(nanos, t.q)
@@ -181,6 +184,7 @@ func (l *level) linger(t *ticket) {
 	defer l.mu.Unlock()
 	delete(l.requests, t.q)
 	l.lingering++
+	l.lingeringIn[t.queue]++
 }
 
 // executing is the number of executing requests as kube-apiserver
