@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -108,4 +109,66 @@ func webhookKubeconfig(t *testing.T, srv *httptest.Server) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestDownTokenWebhookUnderLoad: the token webhook answers one token,
+// then is down (503 to every call). Under a concurrent load that mixes
+// unknown tokens with the webhook's cached identity, a static-token user
+// and the admin certificate, the unknown tokens are refused (401), every
+// request of the others is served, and the backend sees a bounded number
+// of calls: after 5 failures in a row the circuit breaker stops calling
+// it (plus at most one call per other worker already on its way), however
+// many unknown tokens follow.
+func TestDownTokenWebhookUnderLoad(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	var down atomic.Bool
+	backend := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if down.Load() {
+			http.Error(w, "identity service down", http.StatusServiceUnavailable)
+			return
+		}
+		var tr authenticationv1.TokenReview
+		_ = json.NewDecoder(r.Body).Decode(&tr)
+		tr.Status = authenticationv1.TokenReviewStatus{Authenticated: true, User: authenticationv1.UserInfo{Username: "cached", Groups: []string{"heavy"}}}
+		_ = json.NewEncoder(w).Encode(tr)
+	}))
+	t.Cleanup(backend.Close)
+	backoff := wait.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 1}
+	s := startServer(t, func(c *localserver.Config) {
+		c.ExternalAuthn.TokenWebhookConfigFile = webhookKubeconfig(t, backend)
+		c.ExternalAuthn.TokenWebhookCacheTTL = 10 * time.Minute
+		c.WebhookRetryBackoff = &backoff
+		c.TokenAuthFile = writeTokens(t, `static-token-4d5e6f7a8b9c,static-user,7,"heavy"`)
+	})
+	admin := newClient(t, s, "admin")
+	grantConfigMaps(t, s, admin, "heavy")
+	admin.must(t, http.StatusCreated, http.MethodPost, cmPath(""), configMap("x", nil))
+	cached := newClient(t, s, "webhook-token-cached")
+	cached.must(t, http.StatusOK, http.MethodGet, cmPath("x"), "")
+	down.Store(true)
+
+	const workers, unknown = 8, 32
+	others, otherWant := map[string]*client{}, map[string]int{}
+	for i := range unknown {
+		name := fmt.Sprintf("unknown-%d", i)
+		others[name] = newClient(t, s, fmt.Sprintf("webhook-token-unknown-%04d", i))
+		otherWant[name] = http.StatusUnauthorized
+	}
+	known := map[string]*client{"cached": cached, "static": newClient(t, s, "static-token-4d5e6f7a8b9c"), "admin": admin}
+	knownWant := map[string]int{"cached": http.StatusOK, "static": http.StatusOK, "admin": http.StatusOK}
+	rounds := pick(100, 2000)
+	var load, refused identityLoad
+	var wg sync.WaitGroup
+	wg.Go(func() { refused.run(t, workers, rounds, others, otherWant) })
+	load.run(t, workers/2, rounds, known, knownWant)
+	wg.Wait()
+	const failures = 5 // the breaker's default
+	if got, limit := calls.Load(), int64(1+failures+workers-1); got > limit {
+		t.Errorf("backend calls = %d for %d requests with unknown tokens, want at most %d (1 answer, %d failures open the breaker, %d calls already on their way)",
+			got, refused.answers, limit, failures, workers-1)
+	}
+	t.Logf("token webhook down: %d requests with %d unknown tokens from %d workers, all 401 (%s); meanwhile %d requests of the cached identity, a static token and the admin from %d workers all served: %s; backend calls %d",
+		refused.answers, unknown, workers, summarize(refused.lat), load.answers, workers/2, load.summary(), calls.Load())
 }
