@@ -1,6 +1,8 @@
 package authwebhook
 
 import (
+	"crypto"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/url"
@@ -52,15 +54,18 @@ func WriteKubeconfigs(req KubeconfigRequest) ([]KubeconfigFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	ca, err := os.ReadFile(req.CAFile)
+	ca, err := readCABundle(req.CAFile)
 	if err != nil {
-		return nil, fmt.Errorf("--ca-file: %w", err)
+		return nil, err
 	}
 	if (req.ClientCertFile == "") != (req.ClientKeyFile == "") {
 		return nil, errors.New("--client-cert and --client-key go together")
 	}
 	user := &clientcmdapi.AuthInfo{}
 	if req.ClientCertFile != "" {
+		if err := checkKeyPair(req.ClientCertFile, req.ClientKeyFile); err != nil {
+			return nil, err
+		}
 		if user.ClientCertificate, err = filepath.Abs(req.ClientCertFile); err != nil {
 			return nil, err
 		}
@@ -84,6 +89,51 @@ func WriteKubeconfigs(req KubeconfigRequest) ([]KubeconfigFile, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// readCABundle reads the certificates of the CA file and returns them
+// re-encoded: only CERTIFICATE blocks are embedded, so a key given by
+// mistake, or kept next to the certificate, never lands in the files.
+func readCABundle(name string) ([]byte, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	cs, err := certs.ParseCertificates(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	var out []byte
+	for _, c := range cs {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return out, nil
+}
+
+// checkKeyPair checks what kube-apiserver checks when it loads the webhook
+// configuration: the certificate file holds a certificate and the key file
+// its private key. The files are referenced, not embedded.
+func checkKeyPair(certFile, keyFile string) error {
+	data, err := os.ReadFile(certFile)
+	if err != nil {
+		return fmt.Errorf("--client-cert: %w", err)
+	}
+	cs, err := certs.ParseCertificates(certFile, data)
+	if err != nil {
+		return fmt.Errorf("--client-cert: %w", err)
+	}
+	if data, err = os.ReadFile(keyFile); err != nil {
+		return fmt.Errorf("--client-key: %w", err)
+	}
+	key, err := certs.ParsePrivateKey(keyFile, data)
+	if err != nil {
+		return fmt.Errorf("--client-key: %w", err)
+	}
+	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(cs[0].PublicKey) {
+		return fmt.Errorf("--client-key %s does not match --client-cert %s: expected the private key of that certificate", keyFile, certFile)
+	}
+	return nil
 }
 
 // Kubeconfig is one webhook configuration: the cluster is the webhook,
