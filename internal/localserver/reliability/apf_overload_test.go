@@ -147,7 +147,9 @@ func TestAPFOverloadAnswers429(t *testing.T) {
 		}
 	})
 
-	workers, perWorker := 16, pick(50, 1000)
+	// The long run stays well inside the 60 s request timeout that would
+	// end the stalled LISTs and free their seats.
+	workers, perWorker := 16, pick(50, 500)
 	var heavyCodes [600]atomic.Int64
 	var noRetryAfter atomic.Int64
 	var wg sync.WaitGroup
@@ -172,7 +174,7 @@ func TestAPFOverloadAnswers429(t *testing.T) {
 			}
 		})
 	}
-	lightPairs := pick(100, 2000)
+	lightPairs := pick(100, 1000)
 	var lightFailed atomic.Int64
 	var lightLat []time.Duration
 	wg.Go(func() {
