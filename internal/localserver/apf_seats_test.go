@@ -18,6 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kauth/kauth/internal/localserver/storage"
 )
 
 // TestAPFLargeListOccupiesSeveralSeats stores 2000 configmaps of 16 kB,
@@ -121,3 +123,33 @@ func TestAPFLargeListOccupiesSeveralSeats(t *testing.T) {
 
 // dumpPadding is the debug tables' padding after a comma.
 var dumpPadding = regexp.MustCompile(`,[ \t]+`)
+
+// TestAPFStoreObjectStats counts what the store holds per resource, with the
+// average size of the objects as protobuf.
+func TestAPFStoreObjectStats(t *testing.T) {
+	t.Parallel()
+	store := storage.NewMemory()
+	ctx := context.Background()
+	for i := range 3 {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: fmt.Sprintf("ns-%d", i), Name: "cm"},
+			Data: map[string]string{"v": strings.Repeat("x", 1000*(i+1))}}
+		if _, err := store.Create(ctx, corev1.SchemeGroupVersion.WithResource("configmaps"), cm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats, err := newStoreObjectStats(store).ObjectStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := stats["configmaps"]
+	// 1000, 2000 and 3000 bytes of data, plus metadata and the envelope.
+	if cm.ObjectCount != 3 || cm.EstimatedAverageObjectSizeBytes < 2000 || cm.EstimatedAverageObjectSizeBytes > 2300 {
+		t.Errorf("configmaps: %+v, want 3 objects of about 2000 bytes", cm)
+	}
+	if s, ok := stats["roles.rbac.authorization.k8s.io"]; !ok || s.ObjectCount != 0 {
+		t.Errorf("roles: %+v (present %v), want 0 objects", s, ok)
+	}
+	if _, ok := stats["subjectaccessreviews.authorization.k8s.io"]; ok {
+		t.Error("the review APIs store nothing and have no count")
+	}
+}
