@@ -2,8 +2,11 @@ package quota
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -197,7 +200,104 @@ func validateQuotaAndLimits(p string, q *TenantQuota, limits []corev1.LimitRange
 			return at(lp+".type", "must be Container, Pod or PersistentVolumeClaim, got %q", item.Type)
 		}
 	}
+	return validateLimitItems(p, limits, at)
+}
+
+// validateLimitItems checks what kube-apiserver's LimitRange validation
+// checks, on the values it validates: those after its defaulting (a
+// Container item's missing default limit takes max, a missing
+// defaultRequest the default limit, then min). A LimitRange that fails
+// here is refused by kubectl apply, so generate must not write it.
+func validateLimitItems(p string, limits []corev1.LimitRangeItem, at atFunc) error {
+	refused := " (kube-apiserver refuses the LimitRange)"
+	seen := map[corev1.LimitType]string{}
+	for j := range limits {
+		lp := fmt.Sprintf("%s.limits[%d]", p, j)
+		if prev, dup := seen[limits[j].Type]; dup {
+			return at(lp+".type", "%s is already limited by %s: kube-apiserver allows one item per type", limits[j].Type, prev)
+		}
+		seen[limits[j].Type] = lp
+		lr := corev1.LimitRange{Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{*limits[j].DeepCopy()}}}
+		DefaultLimitRange(&lr)
+		item := lr.Spec.Limits[0]
+		if item.Type == corev1.LimitTypePersistentVolumeClaim {
+			_, hasMin := item.Min[corev1.ResourceStorage]
+			_, hasMax := item.Max[corev1.ResourceStorage]
+			if !hasMin && !hasMax {
+				return at(lp, "a PersistentVolumeClaim item needs min or max storage"+refused)
+			}
+		}
+		names := corev1.ResourceList{}
+		for _, l := range []corev1.ResourceList{item.Min, item.Max, item.Default, item.DefaultRequest, item.MaxLimitRequestRatio} {
+			for name, v := range l {
+				names[name] = v
+			}
+		}
+		for _, name := range sortedNames(names) {
+			// each pair: the field reported, the lower and the higher value
+			for _, c := range []struct {
+				field, lowName, highName string
+				low, high                corev1.ResourceList
+			}{
+				{"min", "min value", "max value", item.Min, item.Max},
+				{"min", "min value", "default value", item.Min, item.Default},
+				{"default", "default value", "max value", item.Default, item.Max},
+				{"defaultRequest", "min value", "default request value", item.Min, item.DefaultRequest},
+				{"defaultRequest", "default request value", "max value", item.DefaultRequest, item.Max},
+				{"defaultRequest", "default request value", "default limit value", item.DefaultRequest, item.Default},
+			} {
+				lo, okLo := c.low[name]
+				hi, okHi := c.high[name]
+				if okLo && okHi && lo.Cmp(hi) > 0 {
+					return at(fmt.Sprintf("%s.%s.%s", lp, c.field, name), "%s %s is greater than %s %s"+refused, c.lowName, lo.String(), c.highName, hi.String())
+				}
+			}
+			if err := validateRatio(lp, name, item, at); err != nil {
+				return err
+			}
+			def, okDef := item.Default[name]
+			req, okReq := item.DefaultRequest[name]
+			if okDef && okReq && !overcommitAllowed(name) && def.Cmp(req) != 0 {
+				return at(fmt.Sprintf("%s.defaultRequest.%s", lp, name), "default value %s must equal defaultRequest value %s: %s cannot be overcommitted"+refused, def.String(), req.String(), name)
+			}
+		}
+	}
 	return nil
+}
+
+// validateRatio checks maxLimitRequestRatio: at least 1, and no more than
+// max/min when both are set.
+func validateRatio(lp string, name corev1.ResourceName, item corev1.LimitRangeItem, at atFunc) error {
+	ratio, ok := item.MaxLimitRequestRatio[name]
+	if !ok {
+		return nil
+	}
+	path := fmt.Sprintf("%s.maxLimitRequestRatio.%s", lp, name)
+	if ratio.Cmp(resource.MustParse("1")) < 0 {
+		return at(path, "ratio %s is less than 1 (kube-apiserver refuses the LimitRange)", ratio.String())
+	}
+	lo, okLo := item.Min[name]
+	hi, okHi := item.Max[name]
+	if !okLo || !okHi || lo.Sign() <= 0 {
+		return nil
+	}
+	r, l, h := float64(ratio.Value()), lo.Value(), hi.Value()
+	if ratio.Value() < resource.MaxMilliValue && l < resource.MaxMilliValue && h < resource.MaxMilliValue {
+		r, l, h = float64(ratio.MilliValue())/1000, lo.MilliValue(), hi.MilliValue()
+	}
+	if limit := float64(h) / float64(l); r > limit {
+		return at(path, "ratio %s is greater than max/min = %s (kube-apiserver refuses the LimitRange)", ratio.String(), strconv.FormatFloat(limit, 'f', -1, 64))
+	}
+	return nil
+}
+
+// overcommitAllowed: a native resource other than hugepages may have a
+// default limit above its default request; extended resources and
+// hugepages may not.
+func overcommitAllowed(name corev1.ResourceName) bool {
+	s := string(name)
+	native := !strings.Contains(s, "/") || strings.Contains(s, corev1.ResourceDefaultNamespacePrefix)
+	return native && !strings.HasPrefix(s, corev1.ResourceHugePagesPrefix)
 }
 
 func sortedKeys(m map[string]string) []string {
