@@ -186,6 +186,9 @@ func validateQuotaAndLimits(p string, q *TenantQuota, limits []corev1.LimitRange
 			if v := q.Hard[name]; v.Sign() < 0 {
 				return at(p+".quota.hard."+string(name), "must not be negative")
 			}
+			if err := validateQuotaName(p+".quota.hard."+string(name), name, q.Hard[name], at); err != nil {
+				return err
+			}
 		}
 	}
 	for j, item := range limits {
@@ -201,6 +204,55 @@ func validateQuotaAndLimits(p string, q *TenantQuota, limits []corev1.LimitRange
 		}
 	}
 	return validateLimitItems(p, limits, at)
+}
+
+// standardQuotaNames are the unqualified names kube-apiserver's
+// ResourceQuota validation accepts (besides hugepages-*).
+var standardQuotaNames = map[corev1.ResourceName]bool{
+	corev1.ResourceCPU: true, corev1.ResourceMemory: true, corev1.ResourceEphemeralStorage: true,
+	corev1.ResourceRequestsCPU: true, corev1.ResourceRequestsMemory: true, corev1.ResourceRequestsStorage: true,
+	corev1.ResourceRequestsEphemeralStorage: true, corev1.ResourceLimitsCPU: true, corev1.ResourceLimitsMemory: true,
+	corev1.ResourceLimitsEphemeralStorage: true, corev1.ResourcePods: true, corev1.ResourceQuotas: true,
+	corev1.ResourceServices: true, corev1.ResourceReplicationControllers: true, corev1.ResourceSecrets: true,
+	corev1.ResourcePersistentVolumeClaims: true, corev1.ResourceConfigMaps: true,
+	corev1.ResourceServicesNodePorts: true, corev1.ResourceServicesLoadBalancers: true,
+}
+
+// integerQuotaNames are counted in whole numbers; so are extended
+// resources (and count/*, which the API server reads as one).
+var integerQuotaNames = map[corev1.ResourceName]bool{
+	corev1.ResourcePods: true, corev1.ResourceQuotas: true, corev1.ResourceServices: true,
+	corev1.ResourceReplicationControllers: true, corev1.ResourceSecrets: true, corev1.ResourceConfigMaps: true,
+	corev1.ResourcePersistentVolumeClaims: true, corev1.ResourceServicesNodePorts: true,
+	corev1.ResourceServicesLoadBalancers: true,
+}
+
+// validateQuotaName checks a hard limit as kube-apiserver's ResourceQuota
+// validation does: an unqualified name must be a standard quota resource
+// (a misspelt one is refused, not silently unenforced), and object counts
+// and extended resources take whole numbers.
+func validateQuotaName(path string, name corev1.ResourceName, v resource.Quantity, at atFunc) error {
+	s := string(name)
+	if !strings.Contains(s, "/") && !standardQuotaNames[name] &&
+		!strings.HasPrefix(s, corev1.ResourceHugePagesPrefix) && !strings.HasPrefix(s, corev1.ResourceRequestsHugePagesPrefix) {
+		return at(path, "%q is not a standard quota resource: expected one such as requests.cpu, limits.memory, pods or configmaps, or a qualified name such as count/deployments.apps or requests.nvidia.com/gpu (kube-apiserver refuses the ResourceQuota)", s)
+	}
+	if (integerQuotaNames[name] || extendedResource(name)) && v.MilliValue()%1000 != 0 {
+		return at(path, "%s: must be a whole number (kube-apiserver refuses the ResourceQuota)", v.String())
+	}
+	return nil
+}
+
+// extendedResource: a qualified name outside kubernetes.io that is not a
+// requests.* quota name, and that is still qualified with requests. in
+// front.
+func extendedResource(name corev1.ResourceName) bool {
+	s := string(name)
+	native := !strings.Contains(s, "/") || strings.Contains(s, corev1.ResourceDefaultNamespacePrefix)
+	if native || strings.HasPrefix(s, corev1.DefaultResourceRequestsPrefix) {
+		return false
+	}
+	return len(validation.IsQualifiedName(corev1.DefaultResourceRequestsPrefix+s)) == 0
 }
 
 // validateLimitItems checks what kube-apiserver's LimitRange validation

@@ -50,6 +50,14 @@ func TestReadTenantsErrors(t *testing.T) {
 			"t.yaml:7: tenants[0].limits[0]: default and defaultRequest apply to type Container only, not Pod"},
 		{"unknown field in a limit", "apiVersion: kauth.io/v1alpha1\nkind: Tenants\ntenants:\n- name: a\n  namespaces: [x]\n  limits:\n  - type: Container\n    maximum: {cpu: 1}\n",
 			"t.yaml:8: tenants[0].limits[0].maximum: unknown field (expected one of default, defaultRequest, max, maxLimitRequestRatio, min, type)"},
+		// kube-apiserver's ResourceQuota validation: standard names unless
+		// qualified, whole numbers for object counts and extended resources
+		{"misspelt quota resource", "apiVersion: kauth.io/v1alpha1\nkind: Tenants\ntenants:\n- name: a\n  namespaces: [x]\n  quota:\n    hard:\n      requests.cpuu: 2\n",
+			`t.yaml:8: tenants[0].quota.hard.requests.cpuu: "requests.cpuu" is not a standard quota resource: expected one such as requests.cpu, limits.memory, pods or configmaps, or a qualified name such as count/deployments.apps or requests.nvidia.com/gpu (kube-apiserver refuses the ResourceQuota)`},
+		{"fractional pods", "apiVersion: kauth.io/v1alpha1\nkind: Tenants\ntenants:\n- name: a\n  namespaces: [x]\n  quota:\n    hard:\n      pods: 1500m\n",
+			"t.yaml:8: tenants[0].quota.hard.pods: 1500m: must be a whole number (kube-apiserver refuses the ResourceQuota)"},
+		{"fractional object count", "apiVersion: kauth.io/v1alpha1\nkind: Tenants\ntenants:\n- name: a\n  namespaces: [x]\n  quota:\n    hard:\n      count/deployments.apps: 0.5\n",
+			"t.yaml:8: tenants[0].quota.hard.count/deployments.apps: 500m: must be a whole number (kube-apiserver refuses the ResourceQuota)"},
 		// kube-apiserver validates a LimitRange after its defaulting and
 		// refuses these; generate must not write them
 		{"default above max", "apiVersion: kauth.io/v1alpha1\nkind: Tenants\ntenants:\n- name: a\n  namespaces: [x]\n  limits:\n  - type: Container\n    default: {cpu: 4}\n    max: {cpu: 1}\n",
@@ -224,5 +232,42 @@ func TestDocsExample(t *testing.T) {
 	}
 	if got, want := len(list.Items), 15; got != want {
 		t.Errorf("the example generates %d objects, want %d", got, want)
+	}
+}
+
+// TestReadTenantsAcceptsValidQuotaAndLimits: what kube-apiserver accepts
+// stays accepted by the validation generate restates.
+func TestReadTenantsAcceptsValidQuotaAndLimits(t *testing.T) {
+	t.Parallel()
+	data := `apiVersion: kauth.io/v1alpha1
+kind: Tenants
+tenants:
+- name: a
+  namespaces: [x]
+  quota:
+    hard:
+      requests.cpu: 1500m
+      limits.memory: 2Gi
+      pods: "10"
+      services.loadbalancers: "0"
+      hugepages-2Mi: 1Gi
+      requests.hugepages-2Mi: 1Gi
+      count/deployments.apps: "5"
+      gold.storageclass.storage.k8s.io/requests.storage: 10Gi
+      requests.nvidia.com/gpu: "2"
+  limits:
+  - type: Container
+    min: {cpu: 100m}
+    max: {cpu: "2", nvidia.com/gpu: "1"}
+    default: {cpu: 500m}
+    defaultRequest: {cpu: 200m}
+    maxLimitRequestRatio: {cpu: "20"}
+  - type: Pod
+    max: {memory: 4Gi}
+  - type: PersistentVolumeClaim
+    max: {storage: 10Gi}
+`
+	if _, err := ReadTenants("t.yaml", []byte(data)); err != nil {
+		t.Fatal(err)
 	}
 }
