@@ -261,8 +261,9 @@ func (s *Server) Run(ctx context.Context) error {
 	// Starting up (decoding the bootstrap policy, building the admission
 	// plugins, the controllers' first lists) leaves the heap several MB
 	// above what stays live, and the runtime keeps about its last goal
-	// resident while the server idles; give that back once, now.
-	debug.FreeOSMemory()
+	// resident while the server idles; give that back once, now, without
+	// holding up a shutdown that is already asked for.
+	go debug.FreeOSMemory()
 	select {
 	case err := <-errc:
 		s.close()
