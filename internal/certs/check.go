@@ -71,12 +71,24 @@ func Check(req CheckRequest) (*CheckResult, error) {
 		return nil, err
 	}
 	res := &CheckResult{Certificates: []CheckEntry{}, WarnSeconds: int64(req.Warn.Seconds()), CriticalSeconds: int64(req.Critical.Seconds())}
+	// Paths may overlap (a folder and a file in it): each file, and each
+	// kubeconfig user, is listed and counted once.
+	seen := map[[2]string]bool{}
 	for _, p := range req.Paths {
 		groups, err := scanPath(p)
 		if err != nil {
 			return nil, err
 		}
 		for _, g := range groups {
+			abs, err := filepath.Abs(g.File)
+			if err != nil {
+				abs = filepath.Clean(g.File)
+			}
+			key := [2]string{abs, g.User}
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
 			for _, info := range describeGroup(g, nil, crl, req.Now) {
 				e := checkEntry(info, req)
 				if e.Status != StatusOK {
