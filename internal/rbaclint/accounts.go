@@ -1,7 +1,6 @@
 package rbaclint
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,6 +22,8 @@ import (
 // scope of the binding that grants it.
 type heldRisk struct {
 	rule string
+	base string // the risk's rule before scope picks a namespace variant
+	ri   int    // the risk's index in linter.risks
 	sev  Severity
 	what string
 	h    holding
@@ -30,44 +31,69 @@ type heldRisk struct {
 
 // accountRisks lists the risks the token of service account s holds, most
 // severe first. Suppressed grants (a lint-ignore on the binding, an
-// allowed subject) do not count.
+// allowed subject) do not count. What the groups of its token hold is
+// worked out once per namespace; only risks with a companion permission
+// are asked about the account itself.
 func (l *linter) accountRisks(s Subject) []heldRisk {
 	if out, done := l.accountMemo[s]; done {
 		return out
 	}
-	pseudo := len(l.risks) - len(pseudoRisks())
+	l.indexHoldings()
+	cands := l.subjectRisks(l.bySubject[s])
+	for _, g := range accountUser(s).GetGroups() {
+		cands = append(cands, l.groupRisks(g)...)
+	}
 	var out []heldRisk
-	for _, h := range l.accountHoldings(s) {
-		for _, ri := range l.hits[ruleKey{h.role, h.index}] {
-			risk := l.risks[ri]
-			rule, sev, ok := l.weigh(risk, h.scope())
-			if ri >= pseudo || !ok || !l.accountHoldsRequired(s, h, risk) || l.ignored(h.binding, rule) || l.cfg.allows(h.subject, rule, l.now) {
-				continue
+	for _, sev := range []Severity{SeverityError, SeverityWarning, SeverityInfo} {
+		for _, r := range cands {
+			if r.sev == sev && (len(l.risks[r.ri].Requires) == 0 || l.accountHoldsRequired(s, r.h, l.risks[r.ri])) {
+				out = append(out, r)
 			}
-			out = append(out, heldRisk{rule: rule, sev: sev, what: risk.What, h: h})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b heldRisk) int {
-		return cmp.Or(cmp.Compare(b.sev.Rank(), a.sev.Rank()), cmp.Compare(a.rule, b.rule))
-	})
 	l.accountMemo[s] = out
 	return out
 }
 
-// accountHoldings are the holdings that apply to the token of service
-// account s: those of the account and of the groups its token carries.
-func (l *linter) accountHoldings(s Subject) []holding {
-	if l.bySubject == nil {
-		l.bySubject = map[Subject][]holding{}
-		for _, h := range l.holding {
-			l.bySubject[h.subject] = append(l.bySubject[h.subject], h)
+// groupRisks are subjectRisks of a group's holdings, remembered.
+func (l *linter) groupRisks(name string) []heldRisk {
+	g := Subject{Kind: rbacv1.GroupKind, Name: name}
+	if out, done := l.accountMemo[g]; done {
+		return out
+	}
+	out := l.subjectRisks(l.bySubject[g])
+	l.accountMemo[g] = out
+	return out
+}
+
+// subjectRisks weighs the risks of holdings in their scopes, leaving out
+// written-wildcard pseudo-risks and suppressed grants; companion
+// permissions are not checked yet.
+func (l *linter) subjectRisks(hs []holding) []heldRisk {
+	pseudo := len(l.risks) - len(pseudoRisks())
+	var out []heldRisk
+	for _, h := range hs {
+		for _, ri := range l.hits[ruleKey{h.role, h.index}] {
+			risk := l.risks[ri]
+			rule, sev, ok := l.weigh(risk, h.scope())
+			if ri >= pseudo || !ok || l.ignored(h.binding, rule) || l.cfg.allows(h.subject, rule, l.now) {
+				continue
+			}
+			out = append(out, heldRisk{rule: rule, base: risk.Rule, sev: sev, what: risk.What, h: h, ri: ri})
 		}
 	}
-	out := slices.Clone(l.bySubject[s])
-	for _, g := range accountUser(s).GetGroups() {
-		out = append(out, l.bySubject[Subject{Kind: rbacv1.GroupKind, Name: g}]...)
-	}
 	return out
+}
+
+// indexHoldings builds bySubject once.
+func (l *linter) indexHoldings() {
+	if l.bySubject != nil {
+		return
+	}
+	l.bySubject = map[Subject][]holding{}
+	for _, h := range l.holding {
+		l.bySubject[h.subject] = append(l.bySubject[h.subject], h)
+	}
 }
 
 // accountHoldsRequired asks the engine for a risk's companion permission
@@ -90,12 +116,19 @@ func (l *linter) accountHoldsRequired(s Subject, h holding, r Risk) bool {
 // public health paths, and whatever the default bindings give the groups
 // of all (service-account) users, such as reading ClusterTrustBundles.
 func (l *linter) needsToken(s Subject) bool {
-	for _, h := range l.accountHoldings(s) {
-		if h.subject.Kind == rbacv1.GroupKind && !l.user(h.binding) {
-			continue
-		}
-		if !discoveryOnly(l.rules[h.role][h.index], false, h.scope()) {
-			return true
+	l.indexHoldings()
+	lists := [][]holding{l.bySubject[s]}
+	for _, g := range accountUser(s).GetGroups() {
+		lists = append(lists, l.bySubject[Subject{Kind: rbacv1.GroupKind, Name: g}])
+	}
+	for _, hs := range lists {
+		for _, h := range hs {
+			if h.subject.Kind == rbacv1.GroupKind && !l.user(h.binding) {
+				continue
+			}
+			if !discoveryOnly(l.rules[h.role][h.index], false, h.scope()) {
+				return true
+			}
 		}
 	}
 	return false
@@ -245,10 +278,10 @@ type actAs struct {
 }
 
 var actAsWays = []actAs{
-	{"create its tokens", true, func(n string) []authorizer.AttributesRecord { return res("", "serviceaccounts", "token", n, "create") }},
-	{"impersonate it", true, func(n string) []authorizer.AttributesRecord { return res("", "serviceaccounts", "", n, "impersonate") }},
+	{"create tokens", true, func(n string) []authorizer.AttributesRecord { return res("", "serviceaccounts", "token", n, "create") }},
+	{"impersonate", true, func(n string) []authorizer.AttributesRecord { return res("", "serviceaccounts", "", n, "impersonate") }},
 	{"create pods or workloads", false, func(string) []authorizer.AttributesRecord { return workloadRequests() }},
-	{"exec into its pods", false, func(string) []authorizer.AttributesRecord {
+	{"exec into pods", false, func(string) []authorizer.AttributesRecord {
 		return join(res("", "pods", "exec", probeName, "create", "get"), res("", "pods", "attach", probeName, "create", "get"))
 	}},
 }
@@ -313,11 +346,14 @@ func (l *linter) actors(s Subject, runs bool, rule string) ([]Subject, []string,
 	var bindings []rbac.ObjectKey
 	seenS, seenB := map[Subject]bool{}, map[rbac.ObjectKey]bool{}
 	for _, a := range actAsWays {
-		if a.how == "exec into its pods" && !runs {
+		if a.how == "exec into pods" && !runs {
 			continue
 		}
 		for _, g := range l.actorsOf(a, s.Namespace, s.Name) {
-			if g.subject == s || l.ignored(g.binding, rule) || l.cfg.allows(g.subject, rule, l.now) {
+			if g.subject == s || seenS[g.subject] && seenB[g.binding] && slices.Contains(hows, a.how) {
+				continue
+			}
+			if l.ignored(g.binding, rule) || l.cfg.allows(g.subject, rule, l.now) {
 				continue
 			}
 			if !seenS[g.subject] {
@@ -511,4 +547,153 @@ func (l *linter) missingAccountFindings() []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// reachFindings report subjects that can act as a service account (create
+// its tokens, impersonate it, create pods in its namespace, exec into its
+// pods) that holds an error-level risk they do not hold themselves: the
+// account's permissions are theirs. One finding per binding that opens
+// the way, naming the subjects, how, and the accounts with what they
+// hold.
+func (l *linter) reachFindings() []Finding {
+	type reach struct {
+		binding  rbac.ObjectKey
+		subjects []Subject
+		hows     []string
+		targets  []string
+		seen     map[any]bool
+	}
+	byBinding := map[rbac.ObjectKey]*reach{}
+	var order []rbac.ObjectKey
+	for _, s := range l.candidateAccounts() {
+		risks := l.accountRisks(s)
+		if len(risks) == 0 || risks[0].sev != SeverityError {
+			continue
+		}
+		runs := slices.ContainsFunc(l.workloads, func(w workload) bool { return w.serviceAccount() == s })
+		needs := errorNeeds(risks)
+		for _, a := range actAsWays {
+			if a.how == "exec into pods" && !runs {
+				continue
+			}
+			for _, g := range l.actorsOf(a, s.Namespace, s.Name) {
+				if g.subject == s || l.ignored(g.binding, RuleReachPrivilegedSA) || l.cfg.allows(g.subject, RuleReachPrivilegedSA, l.now) || l.holdsAll(g.subject, needs) {
+					continue
+				}
+				r := byBinding[g.binding]
+				if r == nil {
+					r = &reach{binding: g.binding, seen: map[any]bool{}}
+					byBinding[g.binding] = r
+					order = append(order, g.binding)
+				}
+				if !r.seen[g.subject] {
+					r.seen[g.subject] = true
+					r.subjects = append(r.subjects, g.subject)
+				}
+				if !slices.Contains(r.hows, a.how) {
+					r.hows = append(r.hows, a.how)
+				}
+				if !r.seen[s] {
+					r.seen[s] = true
+					r.targets = append(r.targets, fmt.Sprintf("%s (%s %s)", s, risks[0].what, scopeText([]string{risks[0].h.scope()})))
+				}
+			}
+		}
+	}
+	var out []Finding
+	for _, k := range order {
+		r := byBinding[k]
+		sortSubjects(r.subjects)
+		slices.Sort(r.targets)
+		f := l.at(RuleReachPrivilegedSA, "", k, fmt.Sprintf("%s lets %s act as service accounts that hold more (%s): %s",
+			k, subjectsText(r.subjects), strings.Join(r.hows, ", "), abbreviate(r.targets, 3)))
+		f.Subjects, f.Bindings = r.subjects, []rbac.ObjectKey{k}
+		out = append(out, f)
+	}
+	return out
+}
+
+// candidateAccounts are the service accounts whose permissions lint can
+// see: those the bindings name, those of the inputs and those workloads
+// run as, and the default account of namespaces whose service-account
+// group is bound, in a stable order.
+func (l *linter) candidateAccounts() []Subject {
+	seen := map[Subject]bool{}
+	var out []Subject
+	add := func(s Subject) {
+		if !seen[s] && s.Namespace != "" {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, h := range l.holding {
+		switch {
+		case h.subject.Kind == rbacv1.ServiceAccountKind:
+			add(h.subject)
+		case h.subject.Kind == rbacv1.GroupKind && strings.HasPrefix(h.subject.Name, serviceaccount.ServiceAccountGroupPrefix):
+			add(Subject{Kind: rbacv1.ServiceAccountKind, Name: "default", Namespace: strings.TrimPrefix(h.subject.Name, serviceaccount.ServiceAccountGroupPrefix)})
+		}
+	}
+	for _, a := range l.accounts {
+		add(Subject{Kind: rbacv1.ServiceAccountKind, Name: a.key.Name, Namespace: a.key.Namespace})
+	}
+	for _, w := range l.workloads {
+		add(w.serviceAccount())
+	}
+	return out
+}
+
+// holdsAll tells whether subject a itself holds every error-level risk
+// of an account, cluster-wide or in the same scope: acting as the account
+// gives it nothing new.
+func (l *linter) holdsAll(a Subject, needs []riskScope) bool {
+	own := l.ownRisks(a)
+	for _, n := range needs {
+		if scopes := own[n.rule]; !scopes[""] && !scopes[n.scope] {
+			return false
+		}
+	}
+	return true
+}
+
+// riskScope is a risk rule held in a scope.
+type riskScope struct{ rule, scope string }
+
+// errorNeeds lists, once each, the error-level risks of an account with
+// their scopes.
+func errorNeeds(risks []heldRisk) []riskScope {
+	var out []riskScope
+	for _, r := range risks {
+		if n := (riskScope{r.base, r.h.scope()}); r.sev == SeverityError && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ownRisks maps each risk rule a subject's own bindings grant it to the
+// scopes it holds it in.
+func (l *linter) ownRisks(a Subject) map[string]map[string]bool {
+	if own, done := l.ownMemo[a]; done {
+		return own
+	}
+	own := map[string]map[string]bool{}
+	for _, h := range l.bySubjectHoldings(a) {
+		for _, ri := range l.hits[ruleKey{h.role, h.index}] {
+			if _, _, ok := l.weigh(l.risks[ri], h.scope()); ok {
+				rule := l.risks[ri].Rule
+				if own[rule] == nil {
+					own[rule] = map[string]bool{}
+				}
+				own[rule][h.scope()] = true
+			}
+		}
+	}
+	l.ownMemo[a] = own
+	return own
+}
+
+func (l *linter) bySubjectHoldings(s Subject) []holding {
+	l.indexHoldings()
+	return l.bySubject[s]
 }

@@ -159,12 +159,13 @@ type linter struct {
 	bySubject   map[Subject][]holding
 	accountMemo map[Subject][]heldRisk
 	actorMemo   map[actorKey]actorSet
+	ownMemo     map[Subject]map[string]map[string]bool
 	suppressed  int
 }
 
 func newLinter(p *rbac.Policy, cfg Config, marks map[rbac.ObjectKey][]Suppression, now time.Time) *linter {
 	l := &linter{p: p, idx: rbac.NewIndex(p), cfg: cfg, marks: marks, now: now, risks: append(Risks(), lintRisks()...), rules: map[rbac.ObjectKey][]rbacv1.PolicyRule{},
-		accountMemo: map[Subject][]heldRisk{}, actorMemo: map[actorKey]actorSet{}}
+		accountMemo: map[Subject][]heldRisk{}, actorMemo: map[actorKey]actorSet{}, ownMemo: map[Subject]map[string]map[string]bool{}}
 	for _, cr := range p.ClusterRoles {
 		l.rules[rbac.ObjectKey{Kind: rbac.KindClusterRole, Name: cr.Name}] = cr.Rules
 	}
@@ -210,7 +211,7 @@ func (l *linter) run() []Finding {
 	for _, check := range []func() []Finding{
 		l.riskFindings, l.subjectFindings, l.bindingFindings,
 		l.roleFindings, l.bloatFindings, l.aggregationFindings,
-		l.workloadFindings, l.automountFindings, l.cloudIAMFindings, l.dashboardFindings, l.missingAccountFindings,
+		l.workloadFindings, l.automountFindings, l.cloudIAMFindings, l.dashboardFindings, l.missingAccountFindings, l.reachFindings,
 	} {
 		out = append(out, check()...)
 	}

@@ -109,6 +109,7 @@ const (
 	RuleCloudIAM              = "cloud-iam-service-account"
 	RuleDashboardSA           = "dashboard-service-account"
 	RuleMissingServiceAccount = "workload-missing-service-account"
+	RuleReachPrivilegedSA     = "privileged-service-account-reachable"
 )
 
 var catalog = []Rule{
@@ -201,6 +202,9 @@ var catalog = []Rule{
 		[]string{"C-0014"}},
 	{RuleMissingServiceAccount, SeverityWarning, "workload runs as a ServiceAccount these files do not define, although they define others of its namespace",
 		"create the ServiceAccount or fix serviceAccountName", []string{"kube-linter non-existent-service-account"}},
+	{RuleReachPrivilegedSA, SeverityError, "subject can act as a service account that holds more than it does (create its tokens or pods in its namespace, impersonate it, exec into its pods)",
+		"keep pod creation, token requests and exec out of namespaces whose service accounts hold more than the subject may",
+		[]string{"rbac-police assign_sa", "rbac-police token_request", "rbac-police pods_exec"}},
 	{RuleInvalidSuppression, SeverityError, "malformed kauth.io/lint-ignore annotation", "write RULE[,RULE...]: REASON[; expires YYYY-MM-DD], one per line", nil},
 }
 
