@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -118,6 +119,9 @@ func runCanI(ctx context.Context, o *canIOptions) error {
 	if err != nil {
 		return err
 	}
+	if !knownVerb(o.Args[0], strings.HasPrefix(o.Args[1], "/")) {
+		output.Warning(o.IO, "verb '%s' is not a known verb", o.Args[0])
+	}
 	d, reason, _ := rbac.NewAuthorizer(idx).Authorize(ctx, q.Attributes)
 	res := canIResult{Allowed: d == authorizer.DecisionAllow, Reason: reason}
 	switch {
@@ -133,6 +137,16 @@ func runCanI(ctx context.Context, o *canIOptions) error {
 		return &cli.ResultError{Code: cli.ExitResult}
 	}
 	return nil
+}
+
+// knownVerb: the verbs kubectl auth can-i knows for resources and for
+// non-resource URLs; it warns about others but still asks.
+func knownVerb(verb string, url bool) bool {
+	if url {
+		return slices.Contains([]string{"get", "put", "post", "head", "options", "delete", "patch", "*"}, verb)
+	}
+	return slices.Contains([]string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
+		"use", "bind", "impersonate", "*", "approve", "sign", "escalate", "attest"}, verb)
 }
 
 // canILine is kubectl's answer line: yes, or no with the reason.
