@@ -14,6 +14,17 @@ import (
 	"github.com/kauth/kauth/internal/output"
 )
 
+// warnCommaGroups warns about a --group value with a comma: it is one
+// group (one Organization) to kube-apiserver, but "dev,ops" in a table
+// reads like two. Several groups take several --group flags.
+func warnCommaGroups(s *output.Streams, groups []string) {
+	for _, g := range groups {
+		if strings.Contains(g, ",") {
+			output.Warning(s, "group %q contains a comma: it is one group (one Organization) named %q; repeat --group for several groups", g, g)
+		}
+	}
+}
+
 // coreError maps a core error to its exit code: bad input (a missing or
 // invalid CA, a malformed file, an expiry the CA cannot cover, an
 // existing output) exits 2 with a hint where one helps; failures to

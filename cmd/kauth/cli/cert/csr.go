@@ -86,6 +86,7 @@ func (o *csrOptions) validate(cmd *cobra.Command) error {
 }
 
 func runCSR(o *csrOptions) error {
+	warnCommaGroups(o.IO, o.Groups)
 	req := certs.CSRRequest{
 		User: o.User, Groups: o.Groups, Key: o.Key, OutDir: o.OutDir, Name: o.Name,
 		K8s: o.K8s, SignerName: o.SignerName, Force: o.Force,

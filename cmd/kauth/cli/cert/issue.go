@@ -104,6 +104,7 @@ func (o *issueOptions) validate() error {
 }
 
 func runIssue(o *issueOptions) error {
+	warnCommaGroups(o.IO, o.Groups)
 	req := certs.IssueFilesRequest{
 		IssueRequest: certs.IssueRequest{
 			User: o.User, Groups: o.Groups, Usage: o.Usage, Hosts: o.Hosts,
