@@ -59,10 +59,16 @@ func RenderTable(s *Streams, t *TableView) error {
 	} else {
 		out = plainTable(t)
 	}
+	// One builder: appending each footer line to out would copy the whole
+	// table once per line.
+	var b strings.Builder
+	b.Grow(len(out) + len(t.Footer)*64)
+	b.WriteString(out)
 	for _, f := range t.Footer {
-		out += f + "\n"
+		b.WriteString(f)
+		b.WriteByte('\n')
 	}
-	_, err := io.WriteString(s.Out, out)
+	_, err := io.WriteString(s.Out, b.String())
 	return err
 }
 
