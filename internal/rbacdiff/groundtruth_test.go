@@ -181,51 +181,117 @@ func concrete(c Change) []authorizer.AttributesRecord {
 // reported change flips at least one decision.
 func TestGroundTruth(t *testing.T) {
 	t.Parallel()
-	for seed := uint64(1); seed <= 3; seed++ {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			t.Parallel()
-			cfg := rbactest.Config{Seed: seed, Bindings: 60, Users: 8, Groups: 3, Namespaces: 2, ClusterRoles: 6, Queries: 1}
-			a := rbactest.Generate(cfg)
-			cfg.Seed += 1000
-			b := rbactest.Generate(cfg)
-			oldIdx, newIdx := rbac.NewIndex(a.Policy), rbac.NewIndex(mutate(a.Policy, b.Policy, seed))
-			res := Diff(oldIdx, newIdx)
-			if len(res.Changes) == 0 {
-				t.Fatal("no changes reported for a mutated policy")
-			}
-			var flips []decision
-			scopes := []string{"", "ns-0", "ns-1", "ns-9"}
-			reqs := make([][]authorizer.AttributesRecord, len(scopes))
-			for i, ns := range scopes {
-				reqs[i] = requests(ns)
-			}
-			for _, sc := range subjectsOf(oldIdx.Policy(), newIdx.Policy()) {
-				u := rbaclint.SubjectUser(sc.s.lint())
-				for i, ns := range scopes {
-					for _, req := range reqs[i] {
-						req.User = u
-						was, is := allowed(oldIdx, req), allowed(newIdx, req)
-						if was != is {
-							flips = append(flips, decision{s: sc.s, req: req, ns: ns, gain: is})
-						}
-					}
-				}
-			}
-			for _, f := range flips {
-				if !slices.ContainsFunc(res.Changes, func(c Change) bool { return covered(c, f) }) {
-					t.Errorf("flip not reported: %v %s %s/%s/%s name %q path %q in %q (granted %v)", f.s, f.req.Verb, f.req.APIGroup, f.req.Resource, f.req.Subresource, f.req.Name, f.req.Path, f.ns, f.gain)
-				}
-			}
-			for _, c := range res.Changes {
-				u := rbaclint.SubjectUser(c.Subject.lint())
-				if !slices.ContainsFunc(concrete(c), func(req authorizer.AttributesRecord) bool {
-					req.User = u
-					return allowed(newIdx, req) == (c.Change == Granted) && allowed(oldIdx, req) != (c.Change == Granted)
-				}) {
-					t.Errorf("reported change flips no decision: %+v", c)
-				}
-			}
-			t.Logf("%d flips, %d changes, %d escalations, %d objects", len(flips), len(res.Changes), res.Escalations(), len(res.Objects))
-		})
+	// A few objects changed, half or all of them changed, and two
+	// unrelated policies.
+	type pairOf func(old, other *rbac.Policy, seed uint64) *rbac.Policy
+	kinds := []struct {
+		name string
+		new  pairOf
+	}{
+		{"mutated", mutate},
+		{"half", func(old, other *rbac.Policy, seed uint64) *rbac.Policy { return mutatePercent(old, other, 50, seed) }},
+		{"all", func(old, other *rbac.Policy, seed uint64) *rbac.Policy { return mutatePercent(old, other, 100, seed) }},
+		{"unrelated", func(_, other *rbac.Policy, _ uint64) *rbac.Policy { return other }},
 	}
+	for _, kind := range kinds {
+		for seed := uint64(1); seed <= 3; seed++ {
+			t.Run(fmt.Sprint(kind.name, "/", seed), func(t *testing.T) {
+				t.Parallel()
+				groundTruth(t, seed, kind.new)
+			})
+		}
+	}
+}
+
+func groundTruth(t *testing.T, seed uint64, newOf func(old, other *rbac.Policy, seed uint64) *rbac.Policy) {
+	cfg := rbactest.Config{Seed: seed, Bindings: 60, Users: 8, Groups: 3, Namespaces: 2, ClusterRoles: 6, Queries: 1}
+	a := rbactest.Generate(cfg)
+	cfg.Seed += 1000
+	b := rbactest.Generate(cfg)
+	oldIdx, newIdx := rbac.NewIndex(a.Policy), rbac.NewIndex(newOf(a.Policy, b.Policy, seed))
+	res := Diff(oldIdx, newIdx)
+	if len(res.Changes) == 0 {
+		t.Fatal("no changes reported for a mutated policy")
+	}
+	var flips []decision
+	scopes := []string{"", "ns-0", "ns-1", "ns-9"}
+	reqs := make([][]authorizer.AttributesRecord, len(scopes))
+	for i, ns := range scopes {
+		reqs[i] = requests(ns)
+	}
+	for _, sc := range subjectsOf(oldIdx.Policy(), newIdx.Policy()) {
+		u := rbaclint.SubjectUser(sc.s.lint())
+		for i, ns := range scopes {
+			for _, req := range reqs[i] {
+				req.User = u
+				was, is := allowed(oldIdx, req), allowed(newIdx, req)
+				if was != is {
+					flips = append(flips, decision{s: sc.s, req: req, ns: ns, gain: is})
+				}
+			}
+		}
+	}
+	for _, f := range flips {
+		if !slices.ContainsFunc(res.Changes, func(c Change) bool { return covered(c, f) }) {
+			t.Errorf("flip not reported: %v %s %s/%s/%s name %q path %q in %q (granted %v)", f.s, f.req.Verb, f.req.APIGroup, f.req.Resource, f.req.Subresource, f.req.Name, f.req.Path, f.ns, f.gain)
+		}
+	}
+	for _, c := range res.Changes {
+		u := rbaclint.SubjectUser(c.Subject.lint())
+		if !slices.ContainsFunc(concrete(c), func(req authorizer.AttributesRecord) bool {
+			req.User = u
+			return allowed(newIdx, req) == (c.Change == Granted) && allowed(oldIdx, req) != (c.Change == Granted)
+		}) {
+			t.Errorf("reported change flips no decision: %+v", c)
+		}
+	}
+	t.Logf("%d flips, %d changes, %d escalations, %d objects", len(flips), len(res.Changes), res.Escalations(), len(res.Objects))
+}
+
+// mutatePercent builds NEW from OLD with about percent of the roles and
+// bindings replaced by the same-named objects of other, removed, or given
+// one more subject; aggregation is then recomputed.
+func mutatePercent(old, other *rbac.Policy, percent int, seed uint64) *rbac.Policy {
+	r := rand.New(rand.NewPCG(seed, uint64(percent)))
+	hit := func() bool { return r.IntN(100) < percent }
+	p := &rbac.Policy{Sources: map[rbac.ObjectKey]loader.Source{}}
+	for i, cr := range old.ClusterRoles {
+		c := cr.DeepCopy()
+		if hit() && i < len(other.ClusterRoles) && other.ClusterRoles[i].Name == cr.Name {
+			c = other.ClusterRoles[i].DeepCopy()
+		}
+		if c.AggregationRule != nil {
+			c.Rules = nil
+		}
+		p.ClusterRoles = append(p.ClusterRoles, c)
+	}
+	for i, ro := range old.Roles {
+		if hit() && i < len(other.Roles) {
+			p.Roles = append(p.Roles, other.Roles[i].DeepCopy())
+			continue
+		}
+		p.Roles = append(p.Roles, ro.DeepCopy())
+	}
+	for _, b := range old.ClusterRoleBindings {
+		if !hit() {
+			p.ClusterRoleBindings = append(p.ClusterRoleBindings, b.DeepCopy())
+		}
+	}
+	for _, b := range other.ClusterRoleBindings {
+		if hit() && !slices.ContainsFunc(p.ClusterRoleBindings, func(x *rbacv1.ClusterRoleBinding) bool { return x.Name == b.Name }) {
+			p.ClusterRoleBindings = append(p.ClusterRoleBindings, b.DeepCopy())
+		}
+	}
+	for _, b := range old.RoleBindings {
+		c := b.DeepCopy()
+		if hit() {
+			if r.IntN(2) == 0 {
+				continue
+			}
+			c.Subjects = append(c.Subjects, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: fmt.Sprintf("user-%d", r.IntN(20))})
+		}
+		p.RoleBindings = append(p.RoleBindings, c)
+	}
+	rbac.Aggregate(p)
+	return p
 }

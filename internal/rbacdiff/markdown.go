@@ -100,6 +100,7 @@ func (r *Result) subjects() int {
 }
 
 // md escapes text for a Markdown table cell.
-func md(s string) string {
-	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func md(s string) string { return mdEscaper.Replace(s) }
+
+// mdEscaper is built once: a Replacer is safe for concurrent use.
+var mdEscaper = strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;")

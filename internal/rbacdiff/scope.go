@@ -317,40 +317,7 @@ func (d *differ) candidates(w *worker, namespaced bool, changed, oldOnly, newOnl
 // naming it changed, or if the fresh name flips too.
 func (c *candidates) compute(u *universe, w *worker, namespaced bool, changed, oldOnly, newOnly []int32) {
 	m := &w.enum
-	m.reset(u)
-	for d := range nDims {
-		c.voc.vals[d] = []int32{0}
-		m.set(d, 0, 0)
-	}
-	add := func(d int, id int32) {
-		if m.get(d, id) < 0 {
-			m.set(d, id, int32(len(c.voc.vals[d])))
-			c.voc.vals[d] = append(c.voc.vals[d], id)
-		}
-	}
-	for _, id := range changed {
-		r := &u.rules[id]
-		for _, v := range r.verbs {
-			add(dVerb, v)
-		}
-		for _, g := range r.groups {
-			add(dGroup, g)
-		}
-		for _, e := range r.resources {
-			if e.kind == resExact {
-				add(dRes, e.res)
-			}
-			if e.sub != 0 {
-				add(dSub, e.sub)
-			}
-		}
-		for _, n := range r.names {
-			add(dName, n)
-		}
-		for _, p := range r.paths {
-			add(dPath, p)
-		}
-	}
+	c.voc = newLvocab(u, m, changed)
 	sh := c.voc.shape()
 	w.seen.reset(sh)
 	w.atomBuf = w.atomBuf[:0]
@@ -429,6 +396,46 @@ func (c *candidates) compute(u *universe, w *worker, namespaced bool, changed, o
 		}
 	}
 	c.atoms = slices.Clone(w.atomBuf)
+}
+
+// newLvocab is the vocabulary of rules, which m then maps.
+func newLvocab(u *universe, m *vmap, rules []int32) lvocab {
+	var voc lvocab
+	m.reset(u)
+	for d := range nDims {
+		voc.vals[d] = []int32{0}
+		m.set(d, 0, 0)
+	}
+	add := func(d int, id int32) {
+		if m.get(d, id) < 0 {
+			m.set(d, id, int32(len(voc.vals[d])))
+			voc.vals[d] = append(voc.vals[d], id)
+		}
+	}
+	for _, id := range rules {
+		r := &u.rules[id]
+		for _, v := range r.verbs {
+			add(dVerb, v)
+		}
+		for _, g := range r.groups {
+			add(dGroup, g)
+		}
+		for _, e := range r.resources {
+			if e.kind == resExact {
+				add(dRes, e.res)
+			}
+			if e.sub != 0 {
+				add(dSub, e.sub)
+			}
+		}
+		for _, n := range r.names {
+			add(dName, n)
+		}
+		for _, p := range r.paths {
+			add(dPath, p)
+		}
+	}
+	return voc
 }
 
 // reset makes s the empty set of flips of c.
