@@ -67,6 +67,9 @@ Lint exits 1 when a finding reaches --fail-on (default error).`,
   # Resolve references to the default roles (view, edit, cluster-admin)
   kauth rbac lint rbac/ --bootstrap-policy --fail-on warning
 
+  # Judge the workloads' service accounts too: lint RBAC and workloads together
+  kauth rbac lint rbac/ deploy/
+
   # Annotations for a GitHub Actions job, or SARIF for code scanning
   kauth rbac lint rbac/ -o github
   kauth rbac lint rbac/ -o sarif > kauth.sarif
