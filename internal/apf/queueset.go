@@ -49,11 +49,19 @@ const (
 // QRequest is one request in a QueueSet. Times are nanoseconds on the
 // driver's clock.
 type QRequest struct {
-	Seats    int
-	Arrival  int64
-	Start    int64
-	Client   int
-	Deadline int64
+	// Seats are the seats the request executes on (the work estimate's
+	// initial seats).
+	Seats int
+	// FinalSeats and AdditionalLatency (nanoseconds) are the work
+	// estimate's final phase: after it executes, the request keeps its
+	// largest seat count taken for AdditionalLatency more, until
+	// [QueueSet.Release]. Zero for requests without one.
+	FinalSeats        int
+	AdditionalLatency int64
+	Arrival           int64
+	Start             int64
+	Client            int
+	Deadline          int64
 
 	arrivalR  SeatSeconds
 	totalWork SeatSeconds
@@ -64,6 +72,10 @@ type QRequest struct {
 	// list, so that r is not recycled.
 	InTimeouts bool
 }
+
+// maxSeats is what the request occupies, from dispatch until its seats
+// are released: the larger of its initial and final seats.
+func (r *QRequest) maxSeats() int { return max(r.Seats, r.FinalSeats) }
 
 // Recyclable reports whether nothing refers to r any more: it is done,
 // out of every queue FIFO and out of the driver's time-out list.
@@ -141,12 +153,16 @@ type QueueSet struct {
 	totWaiting, totExecuting  int
 	seatsInUse, seatsWaiting  int
 	queuedSeatsInUse, activeQ int
-	hand                      [64]int
-	nonEmpty                  []*fqQueue
-	hands                     map[uint64][]int
-	lastQueue                 int // index of the queue the last arrival was sharded to
-	demand                    integrator
-	OnDispatch                func(r *QRequest, now int64)
+	// demandSkew is the part of seatsWaiting that upstream's waiting count
+	// keeps after shrinking requests' final seats at dispatch; it counts
+	// in the seat demand, not in the virtual-time ratio.
+	demandSkew int
+	hand       [64]int
+	nonEmpty   []*fqQueue
+	hands      map[uint64][]int
+	lastQueue  int // index of the queue the last arrival was sharded to
+	demand     integrator
+	OnDispatch func(r *QRequest, now int64)
 }
 
 // NewQueueSet builds the queues of a level with concurrency limit cl at
@@ -200,7 +216,7 @@ func (qs *QueueSet) ratio() float64 {
 	if qs.activeQ == 0 {
 		return 0
 	}
-	return math.Min(float64(qs.queuedSeatsInUse+qs.seatsWaiting), float64(qs.cl)) / float64(qs.activeQ)
+	return math.Min(float64(qs.queuedSeatsInUse+qs.seatsWaiting-qs.demandSkew), float64(qs.cl)) / float64(qs.activeQ)
 }
 
 func (qs *QueueSet) advanceEpoch() {
@@ -234,12 +250,12 @@ func (qs *QueueSet) Arrive(now int64, r *QRequest, hash uint64) Outcome {
 	qs.sync(now)
 	r.Arrival = now
 	if qs.cfg.Queues <= 0 {
-		if !qs.canAccommodate(r.Seats) {
+		if !qs.canAccommodate(r.maxSeats()) {
 			return RejectedConcurrencyLimit
 		}
 		r.Start, r.state = now, stateExecuting
 		qs.totExecuting++
-		qs.seatsInUse += r.Seats
+		qs.seatsInUse += r.maxSeats()
 		qs.demand.set(now, float64(qs.seatsInUse+qs.seatsWaiting))
 		return Dispatched
 	}
@@ -247,6 +263,9 @@ func (qs *QueueSet) Arrive(now int64, r *QRequest, hash uint64) Outcome {
 	qs.lastQueue = q.index
 	r.queue, r.arrivalR = q, qs.currentR
 	r.totalWork = fcrequest.SeatsTimesDuration(float64(r.Seats), estimatedServiceNanos)
+	if r.AdditionalLatency > 0 {
+		r.totalWork += fcrequest.SeatsTimesDuration(float64(r.FinalSeats), time.Duration(r.AdditionalLatency))
+	}
 	if qs.seatsInUse >= qs.cl && q.waiting >= qs.cfg.QueueLengthLimit {
 		r.queue = nil
 		return RejectedQueueFull
@@ -262,10 +281,10 @@ func (qs *QueueSet) Arrive(now int64, r *QRequest, hash uint64) Outcome {
 		qs.nonEmpty = append(qs.nonEmpty, q)
 	}
 	q.waiting++
-	q.waitingSeats += r.Seats
+	q.waitingSeats += r.maxSeats()
 	q.waitingWork += r.totalWork
 	qs.totWaiting++
-	qs.seatsWaiting += r.Seats
+	qs.seatsWaiting += r.maxSeats()
 	qs.demand.set(now, float64(qs.seatsInUse+qs.seatsWaiting))
 	qs.boundNextDispatch(q)
 	qs.dispatchAsMuchAsPossible(now)
@@ -351,17 +370,29 @@ func (qs *QueueSet) dispatchOne(now int64) bool {
 	}
 	q := qs.queues[minIdx]
 	r := q.peek()
-	if !qs.canAccommodate(r.Seats) {
+	if !qs.canAccommodate(r.maxSeats()) {
 		return false
 	}
 	qs.robinIndex = minIdx
 	qs.unqueue(q, r)
+	// Final seats beyond the limit shrink to it, the additional latency
+	// growing to keep the final work. Upstream takes the seats out of the
+	// set's waiting count after the shrink (and out of the queue's before
+	// it), so its seat demand keeps the difference: so does this one.
+	if r.FinalSeats > qs.cl {
+		pre := r.maxSeats()
+		final := fcrequest.SeatsTimesDuration(float64(r.FinalSeats), time.Duration(r.AdditionalLatency))
+		r.FinalSeats, r.AdditionalLatency = qs.cl, int64(final.DurationPerSeat(float64(qs.cl)))
+		qs.seatsWaiting += pre - r.maxSeats()
+		qs.demandSkew += pre - r.maxSeats()
+	}
+	seats := r.maxSeats()
 	r.Start, r.state = now, stateExecuting
 	qs.totExecuting++
-	qs.seatsInUse += r.Seats
-	qs.queuedSeatsInUse += r.Seats
+	qs.seatsInUse += seats
+	qs.queuedSeatsInUse += seats
 	q.executing++
-	q.seatsInUse += r.Seats
+	q.seatsInUse += seats
 	qs.demand.set(now, float64(qs.seatsInUse+qs.seatsWaiting))
 	q.nextDispatchR += r.totalWork
 	qs.boundNextDispatch(q)
@@ -379,10 +410,10 @@ func (qs *QueueSet) unqueue(q *fqQueue, r *QRequest) {
 		qs.nonEmpty = qs.nonEmpty[:len(qs.nonEmpty)-1]
 		q.nePos = -1
 	}
-	q.waitingSeats -= r.Seats
+	q.waitingSeats -= r.maxSeats()
 	q.waitingWork -= r.totalWork
 	qs.totWaiting--
-	qs.seatsWaiting -= r.Seats
+	qs.seatsWaiting -= r.maxSeats()
 	if q.head < len(q.items) && q.items[q.head] == r {
 		r.inItems = false
 		q.items[q.head] = nil
@@ -401,9 +432,12 @@ func (qs *QueueSet) boundNextDispatch(q *fqQueue) {
 	}
 }
 
-// Finish ends an executing request at now, corrects its queue's virtual
-// start by the difference between the estimated and the real service
-// time, and dispatches what the freed seats allow.
+// Finish ends an executing request at now and corrects its queue's
+// virtual start by the difference between the estimated and the real
+// service time on its initial seats. A request without additional latency
+// frees its seats; one with additional latency keeps them until
+// [QueueSet.Release], which the driver calls AdditionalLatency later, as
+// upstream's queueset lingers. Either way Finish dispatches what it can.
 func (qs *QueueSet) Finish(now int64, r *QRequest) {
 	qs.sync(now)
 	qs.totExecuting--
@@ -412,13 +446,33 @@ func (qs *QueueSet) Finish(now int64, r *QRequest) {
 		q.executing--
 		q.nextDispatchR -= fcrequest.SeatsTimesDuration(float64(r.Seats), estimatedServiceNanos-time.Duration(now-r.Start))
 		qs.boundNextDispatch(q)
-		q.seatsInUse -= r.Seats
-		qs.queuedSeatsInUse -= r.Seats
 		if !q.active() {
 			qs.activeQ--
 		}
 	}
-	qs.seatsInUse -= r.Seats
+	if r.AdditionalLatency > 0 {
+		// The seats stay taken, but a request wider than the limit may
+		// go now that nothing executes.
+		qs.dispatchAsMuchAsPossible(now)
+		return
+	}
+	qs.releaseSeats(now, r)
+}
+
+// Release frees the seats of a finished request with additional latency
+// and dispatches what they allow.
+func (qs *QueueSet) Release(now int64, r *QRequest) {
+	qs.sync(now)
+	qs.releaseSeats(now, r)
+}
+
+func (qs *QueueSet) releaseSeats(now int64, r *QRequest) {
+	seats := r.maxSeats()
+	if q := r.queue; q != nil {
+		q.seatsInUse -= seats
+		qs.queuedSeatsInUse -= seats
+	}
+	qs.seatsInUse -= seats
 	qs.demand.set(now, float64(qs.seatsInUse+qs.seatsWaiting))
 	qs.dispatchAsMuchAsPossible(now)
 }

@@ -82,7 +82,7 @@ func (m *upstreamModel) Arrive(now int64, r *QRequest, hash uint64) Outcome {
 			m.onDispatch(r, m.now)
 		}
 	}
-	req, _ := m.qs.StartRequest(ctx, &fcrequest.WorkEstimate{InitialSeats: uint64(r.Seats)}, hash, "", m.cfg.Name, nil, nil, note)
+	req, _ := m.qs.StartRequest(ctx, &fcrequest.WorkEstimate{InitialSeats: uint64(r.Seats), FinalSeats: uint64(r.FinalSeats), AdditionalLatency: time.Duration(r.AdditionalLatency)}, hash, "", m.cfg.Name, nil, nil, note)
 	if req == nil {
 		cancel()
 		r.state = stateDone

@@ -80,7 +80,7 @@ func (c *Controller) dumpQueues(w io.Writer) {
 			}
 		}
 		for i, q := range l.qs.QueueStates() {
-			fmt.Fprint(tw, row(l.cfg.Name, strconv.Itoa(i), strconv.Itoa(q.Waiting), strconv.Itoa(q.Executing-l.lingeringIn[i]),
+			fmt.Fprint(tw, row(l.cfg.Name, strconv.Itoa(i), strconv.Itoa(q.Waiting), strconv.Itoa(q.Executing),
 				strconv.Itoa(q.SeatsInUse), q.NextDispatchR.String(), strconv.Itoa(initial[i]),
 				strconv.Itoa(q.WaitingSeats), q.WaitingWork.String()), "\n")
 		}

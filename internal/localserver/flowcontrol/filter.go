@@ -82,17 +82,16 @@ func (c *Controller) WithPriorityAndFairness(h http.Handler) http.Handler {
 // its final seats stay taken for its additional latency, as the queueset
 // does.
 func (c *Controller) release(l *level, t *ticket) {
+	l.finish(c.nanos(c.now()), t)
 	d := t.work.AdditionalLatency
 	if d <= 0 {
-		l.finish(c.nanos(c.now()), t)
 		return
 	}
-	l.linger(t)
 	after := c.opts.AfterFunc
 	if after == nil {
 		after = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
 	}
-	after(d, func() { l.finish(c.nanos(c.now()), t) })
+	after(d, func() { l.release(c.nanos(c.now()), t) })
 }
 
 // serveWatch runs a dispatched watch. It holds its seats until it has

@@ -26,12 +26,6 @@ type level struct {
 	seq      uint64
 
 	dispatched, rejected, timedout, cancelled int
-	// lingering counts requests that have finished but still hold their
-	// final seats for their additional latency; the queue model counts
-	// them as executing, kube-apiserver's dumps do not.
-	lingering int
-	// lingeringIn counts them by queue index (-1: no queue).
-	lingeringIn map[int]int
 
 	// onEnqueue, when set (tests), is called under mu when a request
 	// starts waiting in a queue.
@@ -58,7 +52,7 @@ func newLevel(qc apf.QueueConfig, ll apf.LevelLimits, limit int, uid types.UID, 
 	if err != nil {
 		return nil, err
 	}
-	l := &level{cfg: qc, now: clock, limits: ll, uid: uid, qs: qs, requests: map[*apf.QRequest]*ticket{}, lingeringIn: map[int]int{}}
+	l := &level{cfg: qc, now: clock, limits: ll, uid: uid, qs: qs, requests: map[*apf.QRequest]*ticket{}}
 	qs.OnDispatch = l.onDispatch
 	return l, nil
 }
@@ -105,10 +99,11 @@ func (l *level) onDispatch(r *apf.QRequest, _ int64) {
 func (l *level) arrive(now time.Time, nanos int64, t *ticket, hash uint64) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	// The model reserves the most seats the request occupies over its
-	// phases, as the queueset reserves MaxSeats from dispatch until the
-	// additional latency ends.
-	t.q = &apf.QRequest{Seats: max(1, t.work.MaxSeats())}
+	// The queue set reserves the larger of the initial and final seats
+	// from dispatch until the additional latency ends, and charges
+	// initial seats for the service time plus final seats for the
+	// additional latency, as upstream's does.
+	t.q = &apf.QRequest{Seats: max(1, int(t.work.InitialSeats)), FinalSeats: int(t.work.FinalSeats), AdditionalLatency: int64(t.work.AdditionalLatency)}
 	t.ready = make(chan struct{})
 	t.arrive = now
 	l.seq++
@@ -165,28 +160,23 @@ func (l *level) wait(ctx context.Context, c *Controller, t *ticket) bool {
 	return false
 }
 
-// finish releases the request's seats.
+// finish ends the request's execution: its seats are free at once unless
+// it has additional latency, then they stay taken until [level.release].
 func (l *level) finish(nanos int64, t *ticket) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, ok := l.requests[t.q]; !ok {
-		l.lingering--
-		l.lingeringIn[t.queue]--
-	}
 	delete(l.requests, t.q)
 	l.qs.Finish(nanos, t.q)
 }
 
-// linger ends a request's execution while its final seats stay taken
-// until [level.finish].
-func (l *level) linger(t *ticket) {
+// release frees the seats a finished request kept for its additional
+// latency.
+func (l *level) release(nanos int64, t *ticket) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.requests, t.q)
-	l.lingering++
-	l.lingeringIn[t.queue]++
+	l.qs.Release(nanos, t.q)
 }
 
-// executing is the number of executing requests as kube-apiserver
-// counts them (lingering ones excluded). Called under l.mu.
-func (l *level) executing() int { return l.qs.Executing() - l.lingering }
+// executing is the number of executing requests as kube-apiserver counts
+// them (those lingering on their final seats excluded). Called under l.mu.
+func (l *level) executing() int { return l.qs.Executing() }
