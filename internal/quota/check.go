@@ -172,6 +172,13 @@ func checkObject(adm *Admission, o loader.Object, defaultNS string, nodes int, u
 	return r, nil
 }
 
+// HasPolicy reports whether objs hold a ResourceQuota or a LimitRange:
+// what a --quota source is for.
+func HasPolicy(objs []loader.Object) bool {
+	p, _ := SplitPolicy(objs)
+	return len(p.Quotas) > 0 || len(p.LimitRanges) > 0
+}
+
 // SplitPolicy separates ResourceQuotas, LimitRanges and RuntimeClasses
 // from the other objects, keeping both in order.
 func SplitPolicy(objs []loader.Object) (Policy, []loader.Object) {

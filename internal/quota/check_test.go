@@ -356,3 +356,26 @@ spec: {containers: [{name: app, image: nginx}]}
 		t.Errorf("Check() usage mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestHasPolicy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		data string
+		want bool
+	}{
+		{"quota and limits", quotaAndLimits, true},
+		{"limit range only", "apiVersion: v1\nkind: LimitRange\nmetadata: {name: l, namespace: team}\nspec:\n  limits:\n  - type: Container\n    max: {cpu: \"1\"}\n", true},
+		{"a workload", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: a}]\n", false},
+		{"runtime class only", "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: r}\nhandler: runc\n", false},
+		{"nothing", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := HasPolicy(decode(t, "p.yaml", tt.data)); got != tt.want {
+				t.Errorf("HasPolicy() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

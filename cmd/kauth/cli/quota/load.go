@@ -23,9 +23,16 @@ func replay(ctx context.Context, stdin io.Reader, files, quotas []string, nodes 
 	if err != nil {
 		return nil, err
 	}
-	policy, err := loadManifests(ctx, quotas, stdin)
-	if err != nil {
-		return nil, err
+	var policy []loader.Object
+	for _, src := range quotas {
+		objs, err := loadManifests(ctx, []string{src}, stdin)
+		if err != nil {
+			return nil, err
+		}
+		if !quota.HasPolicy(objs) {
+			return nil, cli.InputError(fmt.Errorf("--quota %s: no ResourceQuota or LimitRange (directly or from a tenants file): expected the quotas and limit ranges to check against", src))
+		}
+		policy = append(policy, objs...)
 	}
 	return quota.Check(quota.CheckRequest{Objects: objs, Policy: policy, DaemonSetNodes: nodes, DefaultNamespace: namespace})
 }
