@@ -16,24 +16,32 @@ type BoundRule struct {
 // roles. It is Rules for callers that ask about many subjects and need
 // neither the rules' copies nor the errors.
 func (idx *Index) AppendBoundRules(dst []BoundRule, u user.Info, ns string) []BoundRule {
+	dst = idx.AppendScopeBoundRules(dst, u, "")
+	if ns != "" {
+		dst = idx.AppendScopeBoundRules(dst, u, ns)
+	}
+	return dst
+}
+
+// AppendScopeBoundRules appends the part of AppendBoundRules that one
+// scope's bindings give: the ClusterRoleBindings' when ns is "", else the
+// RoleBindings' of ns alone.
+func (idx *Index) AppendScopeBoundRules(dst []BoundRule, u user.Info, ns string) []BoundRule {
+	set := &idx.cluster
+	if ns != "" {
+		if set = idx.namespaces[ns]; set == nil {
+			return dst
+		}
+	}
 	var buf [64]int32
 	name, groups := u.GetName(), u.GetGroups()
-	sets := [2]*bindingSet{&idx.cluster, nil}
-	if ns != "" {
-		sets[1] = idx.namespaces[ns]
-	}
-	for _, set := range sets {
-		if set == nil {
+	for _, pos := range set.candidates(name, groups, buf[:]) {
+		b := set.all[pos]
+		if b.role == nil {
 			continue
 		}
-		for _, pos := range set.candidates(name, groups, buf[:]) {
-			b := set.all[pos]
-			if b.role == nil {
-				continue
-			}
-			for i := range b.role.rules {
-				dst = append(dst, BoundRule{Binding: &b.key, Role: &b.role.key, Index: i})
-			}
+		for i := range b.role.rules {
+			dst = append(dst, BoundRule{Binding: &b.key, Role: &b.role.key, Index: i})
 		}
 	}
 	return dst

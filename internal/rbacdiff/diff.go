@@ -70,12 +70,14 @@ func Diff(old, new *rbac.Index) *Result {
 	d.riskReqs = make([][]gatom, len(d.risks))
 	d.riskRequires = make([][]gatom, len(d.risks))
 	d.riskAll = make([][]int, len(d.risks))
-	d.riskByRes = make([]map[string][]int, len(d.risks))
+	d.riskByRes = make([][][]int, len(d.risks))
 	for i, r := range d.risks {
-		d.riskByRes[i] = map[string][]int{}
+		d.riskByRes[i] = make([][]int, len(d.u.t[dRes].str))
 		for j, q := range r.Requests {
 			d.riskAll[i] = append(d.riskAll[i], j)
-			d.riskByRes[i][q.Resource] = append(d.riskByRes[i][q.Resource], j)
+			if res := d.u.t[dRes].lookup(q.Resource); res > 0 {
+				d.riskByRes[i][res] = append(d.riskByRes[i][res], j)
+			}
 		}
 		for _, q := range r.Requests {
 			d.riskReqs[i] = append(d.riskReqs[i], d.u.request(q))
@@ -84,7 +86,9 @@ func Diff(old, new *rbac.Index) *Result {
 			d.riskRequires[i] = append(d.riskRequires[i], d.u.request(q))
 		}
 	}
-	res := &Result{Changes: []Change{}, Objects: diffObjects(old.Policy(), new.Policy())}
+	res := &Result{Changes: []Change{}}
+	objects := make(chan []ObjectChange, 1)
+	go func() { objects <- diffObjects(old.Policy(), new.Policy()) }()
 	dirty := dirtyScopes(old.Policy(), new.Policy())
 	var work []scoped
 	for _, s := range subjectsOf(old.Policy(), new.Policy()) {
@@ -130,6 +134,7 @@ func Diff(old, new *rbac.Index) *Result {
 	for _, i := range order {
 		res.Changes = append(res.Changes, results[i]...)
 	}
+	res.Objects = <-objects
 	return res
 }
 
@@ -141,9 +146,9 @@ type differ struct {
 	// universe ids.
 	riskReqs, riskRequires [][]gatom
 	// riskAll and riskByRes list the positions of each risk's Requests,
-	// all of them and by resource.
+	// all of them and by resource id.
 	riskAll   [][]int
-	riskByRes []map[string][]int
+	riskByRes [][][]int
 
 	mu   sync.Mutex
 	memo map[string]*candidates

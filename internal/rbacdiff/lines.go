@@ -112,7 +112,7 @@ func (w *worker) lines(out []Change, s Subject, ns string, set *flipSet, flips [
 		}
 		w.explain(&c, set, &l.first)
 		if l.key.granted {
-			w.classify(&c, verbs)
+			w.classify(&c, l.key.a.res, verbs)
 		}
 		out = append(out, c)
 	}
@@ -189,8 +189,9 @@ func (w *worker) explain(c *Change, set *flipSet, rep *gatom) {
 // classify marks a grant as an escalation when it covers a request of a
 // lint risk that the subject could not make before and can now, in a
 // scope where that risk counts. The subject's rules in the change's scope
-// decide, as the authorizer would.
-func (w *worker) classify(c *Change, verbs []string) {
+// decide, as the authorizer would. res is the line's resource id (0 for
+// every resource).
+func (w *worker) classify(c *Change, res int32, verbs []string) {
 	if c.NonResourceURL != "" {
 		return
 	}
@@ -202,8 +203,8 @@ func (w *worker) classify(c *Change, verbs []string) {
 		}
 		// Only the requests for the line's resource can be covered.
 		reqs := w.d.riskAll[ri]
-		if c.Resource != "*" {
-			reqs = w.d.riskByRes[ri][c.Resource]
+		if res > 0 {
+			reqs = w.d.riskByRes[ri][res]
 		}
 		for _, qi := range reqs {
 			if q := &r.Requests[qi]; !covers(c, verbs, q) {

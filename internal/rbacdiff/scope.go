@@ -96,10 +96,22 @@ type flipSet struct {
 func (w *worker) subject(sc scoped) []Change {
 	u := rbaclint.SubjectUser(sc.s.lint())
 	var cluster *flipSet
+	// The cluster-wide rules apply in every scope: list them once.
+	var nCluster [2]int
+	for side, idx := range [2]*rbac.Index{w.d.old, w.d.new} {
+		w.refs[side] = idx.AppendScopeBoundRules(w.refs[side][:0], u, "")
+		w.ids[side] = w.ruleIDs(side, w.refs[side], w.ids[side][:0])
+		nCluster[side] = len(w.refs[side])
+	}
 	for _, ns := range sc.scopes {
 		for side, idx := range [2]*rbac.Index{w.d.old, w.d.new} {
-			w.refs[side] = idx.AppendBoundRules(w.refs[side][:0], u, ns)
-			w.ids[side] = w.ruleIDs(side, w.refs[side], w.ids[side][:0])
+			w.refs[side] = w.refs[side][:nCluster[side]]
+			w.ids[side] = w.ids[side][:nCluster[side]]
+			if ns != "" {
+				n := len(w.refs[side])
+				w.refs[side] = idx.AppendScopeBoundRules(w.refs[side], u, ns)
+				w.ids[side] = w.ruleIDs(side, w.refs[side][n:], w.ids[side])
+			}
 		}
 		set := &w.sets[1]
 		if ns == "" {
