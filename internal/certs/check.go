@@ -2,6 +2,7 @@ package certs
 
 import (
 	"cmp"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -97,6 +98,11 @@ func Check(req CheckRequest) (*CheckResult, error) {
 				res.Certificates = append(res.Certificates, e)
 			}
 		}
+	}
+	if len(res.Certificates) == 0 {
+		// Only folders can come back empty (a file named explicitly must
+		// hold one): a wrong path must not pass a cron job's check.
+		return nil, fmt.Errorf("no certificate found in %s: expected PEM or DER certificates, or kubeconfigs with client certificates", strings.Join(req.Paths, ", "))
 	}
 	slices.SortStableFunc(res.Certificates, func(a, b CheckEntry) int {
 		return cmp.Or(a.NotAfter.Compare(b.NotAfter), strings.Compare(a.File, b.File), cmp.Compare(a.Index, b.Index))
