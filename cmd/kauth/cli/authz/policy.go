@@ -59,6 +59,11 @@ func (p *policyFlags) load(ctx context.Context, f *cli.Factory) (*rbac.Index, er
 	if err != nil {
 		return nil, err
 	}
+	if loaded.Objects == 0 && !p.Bootstrap && !p.Live {
+		// A wrong --from path answers "no" for everyone; say so.
+		output.Warning(f.IO, "no Role, ClusterRole, RoleBinding or ClusterRoleBinding in --from %s (%s of other kinds skipped): every request is denied",
+			strings.Join(p.From, ", "), plural(loaded.Skipped, "object"))
+	}
 	if f.Verbosity > 0 {
 		output.Info(f.IO, "kauth: read %d RBAC objects, skipped %d of other kinds", loaded.Objects, loaded.Skipped)
 		if len(loaded.Aggregated) > 0 {
@@ -66,6 +71,14 @@ func (p *policyFlags) load(ctx context.Context, f *cli.Factory) (*rbac.Index, er
 		}
 	}
 	return loaded.Index, nil
+}
+
+// plural is "1 object" or "N objects".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // subjectFlags are --as and --as-group.
