@@ -2,7 +2,7 @@ package localserver
 
 import (
 	"context"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
