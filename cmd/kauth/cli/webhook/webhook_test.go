@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/kauth/kauth/cmd/kauth/cli"
 	"github.com/kauth/kauth/cmd/kauth/cli/clitest"
 	"github.com/kauth/kauth/internal/authwebhook"
+	"github.com/kauth/kauth/internal/certs"
 	"github.com/kauth/kauth/internal/output"
 	"github.com/kauth/kauth/internal/rbac"
 )
@@ -112,10 +112,12 @@ func TestNewConfigCmd(t *testing.T) {
 func TestRunConfig(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.crt")
-	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), 0o644); err != nil {
+	// the CA file must hold a real certificate: only its certificates are
+	// embedded, and a file without one is refused
+	if _, err := certs.InitCA(certs.InitCARequest{CommonName: "webhook CA", Expiry: time.Hour, Now: time.Now()}, dir, false); err != nil {
 		t.Fatal(err)
 	}
+	ca := filepath.Join(dir, certs.CACertFile)
 	_, s := testFactory()
 	o := &configOptions{IO: s, Format: output.Table, URL: "https://h:8443/", CAFile: ca, OutDir: dir}
 	if err := runConfig(o); err != nil {
