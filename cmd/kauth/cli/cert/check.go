@@ -31,7 +31,8 @@ func newCheckCmd(f *cli.Factory, runF func(*checkOptions) error) *cobra.Command 
 		Long: `Scan files and folders (recursively, skipping hidden folders; kubeconfigs
 too) and list every certificate with its expiry, soonest first. Each is
 ok, warning (inside --warn), critical (inside --critical), expired, or
-revoked (with --crl). The command exits 1 when any certificate is not ok.`,
+revoked (with --crl). The command exits 1 when any certificate is not ok,
+and 2 when the paths hold no certificate at all (a wrong path).`,
 		Example: `  # Everything under pki/, warning 30 days ahead
   kauth cert check pki
 
