@@ -77,7 +77,7 @@ func plainTable(t *TableView) string {
 	measure := func(cells []string) {
 		for i, c := range cells {
 			if i < len(widths) {
-				widths[i] = max(widths[i], runewidth.StringWidth(c))
+				widths[i] = max(widths[i], textWidth(c))
 			}
 		}
 	}
@@ -94,7 +94,7 @@ func plainTable(t *TableView) string {
 			}
 			b.WriteString(c)
 			if i < len(widths)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-runewidth.StringWidth(c)+3))
+				b.WriteString(strings.Repeat(" ", widths[i]-textWidth(c)+3))
 			}
 		}
 		b.WriteString("\n")
@@ -104,6 +104,17 @@ func plainTable(t *TableView) string {
 		line(r.Cells)
 	}
 	return b.String()
+}
+
+// textWidth is runewidth.StringWidth, which segments text into grapheme
+// clusters, with a fast path for printable ASCII (one column a byte).
+func textWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return runewidth.StringWidth(s)
+		}
+	}
+	return len(s)
 }
 
 // Renderer returns a lipgloss renderer for w whose colour profile follows
