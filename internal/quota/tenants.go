@@ -269,6 +269,9 @@ func validateLimitItems(p string, limits []corev1.LimitRangeItem, at atFunc) err
 			return at(lp+".type", "%s is already limited by %s: kube-apiserver allows one item per type", limits[j].Type, prev)
 		}
 		seen[limits[j].Type] = lp
+		if err := validateLimitNames(lp, limits[j], at); err != nil {
+			return err
+		}
 		lr := corev1.LimitRange{Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{*limits[j].DeepCopy()}}}
 		DefaultLimitRange(&lr)
 		item := lr.Spec.Limits[0]
@@ -311,6 +314,53 @@ func validateLimitItems(p string, limits []corev1.LimitRangeItem, at atFunc) err
 			req, okReq := item.DefaultRequest[name]
 			if okDef && okReq && !overcommitAllowed(name) && def.Cmp(req) != 0 {
 				return at(fmt.Sprintf("%s.defaultRequest.%s", lp, name), "default value %s must equal defaultRequest value %s: %s cannot be overcommitted"+refused, def.String(), req.String(), name)
+			}
+		}
+	}
+	return nil
+}
+
+// standardResourceNames are the unqualified names a PersistentVolumeClaim
+// item may limit (besides hugepages-*), as kube-apiserver validates them.
+var standardResourceNames = map[corev1.ResourceName]bool{
+	corev1.ResourceCPU: true, corev1.ResourceMemory: true, corev1.ResourceEphemeralStorage: true,
+	corev1.ResourceRequestsCPU: true, corev1.ResourceRequestsMemory: true, corev1.ResourceRequestsEphemeralStorage: true,
+	corev1.ResourceLimitsCPU: true, corev1.ResourceLimitsMemory: true, corev1.ResourceLimitsEphemeralStorage: true,
+	corev1.ResourcePods: true, corev1.ResourceQuotas: true, corev1.ResourceServices: true,
+	corev1.ResourceReplicationControllers: true, corev1.ResourceSecrets: true, corev1.ResourceConfigMaps: true,
+	corev1.ResourcePersistentVolumeClaims: true, corev1.ResourceStorage: true, corev1.ResourceRequestsStorage: true,
+	corev1.ResourceServicesNodePorts: true, corev1.ResourceServicesLoadBalancers: true,
+}
+
+// validateLimitNames checks the resource names of one item as
+// kube-apiserver does: Container and Pod items limit cpu, memory,
+// ephemeral-storage, hugepages-* or extended resources; a
+// PersistentVolumeClaim item standard resources (storage) or qualified
+// names.
+func validateLimitNames(lp string, item corev1.LimitRangeItem, at atFunc) error {
+	for _, f := range []struct {
+		name string
+		list corev1.ResourceList
+	}{{"min", item.Min}, {"max", item.Max}, {"default", item.Default}, {"defaultRequest", item.DefaultRequest}, {"maxLimitRequestRatio", item.MaxLimitRequestRatio}} {
+		for _, name := range sortedNames(f.list) {
+			path, s := fmt.Sprintf("%s.%s.%s", lp, f.name, name), string(name)
+			if errs := validation.IsQualifiedName(s); len(errs) > 0 {
+				return at(path, "invalid resource name: %s", errs[0])
+			}
+			container := item.Type != corev1.LimitTypePersistentVolumeClaim
+			switch {
+			case container && !strings.Contains(s, "/"):
+				if name != corev1.ResourceCPU && name != corev1.ResourceMemory && name != corev1.ResourceEphemeralStorage && !strings.HasPrefix(s, corev1.ResourceHugePagesPrefix) {
+					return at(path, "%q is not a resource of a %s: expected cpu, memory, ephemeral-storage, hugepages-<size> or an extended resource such as example.com/gpu (kube-apiserver refuses the LimitRange)", s, item.Type)
+				}
+			case container:
+				if !strings.Contains(s, corev1.ResourceDefaultNamespacePrefix) && !extendedResource(name) {
+					return at(path, "%q does not follow the extended resource name standard (kube-apiserver refuses the LimitRange)", s)
+				}
+			case !strings.Contains(s, "/"):
+				if !standardResourceNames[name] && !strings.HasPrefix(s, corev1.ResourceHugePagesPrefix) && !strings.HasPrefix(s, corev1.ResourceRequestsHugePagesPrefix) {
+					return at(path, "%q is not a standard resource: expected storage for a PersistentVolumeClaim item (kube-apiserver refuses the LimitRange)", s)
+				}
 			}
 		}
 	}
