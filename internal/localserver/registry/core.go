@@ -44,9 +44,7 @@ func coreKinds() []*Kind {
 			GVK: gv.WithKind("ConfigMap"), Resource: "configmaps", Singular: "configmap", ShortNames: []string{"cm"}, Namespaced: true,
 			New: func() runtime.Object { return &corev1.ConfigMap{} }, NewList: func() runtime.Object { return &corev1.ConfigMapList{} },
 			Strategy: immutableData(simpleStrategy(true, apivalidation.NameIsDNSSubdomain, func(obj runtime.Object) field.ErrorList {
-				cm := obj.(*corev1.ConfigMap)
-				errs := validateDataKeys(keysOf(cm.Data), field.NewPath("data"))
-				return append(errs, validateDataKeys(keysOf(cm.BinaryData), field.NewPath("binaryData"))...)
+				return validateConfigMap(obj.(*corev1.ConfigMap))
 			}, nil), func(obj runtime.Object) (*bool, any) {
 				cm := obj.(*corev1.ConfigMap)
 				return cm.Immutable, []any{cm.Data, cm.BinaryData}
@@ -179,9 +177,8 @@ func validateSecret(obj runtime.Object) field.ErrorList {
 	for _, v := range s.Data {
 		size += len(v)
 	}
-	// kube-apiserver's MaxSecretSize.
-	if size > 1024*1024 {
-		errs = append(errs, field.TooLong(field.NewPath("data"), "", 1024*1024))
+	if size > maxDataSize {
+		errs = append(errs, field.TooLong(field.NewPath("data"), "", maxDataSize))
 	}
 	switch s.Type {
 	case corev1.SecretTypeServiceAccountToken:
@@ -204,6 +201,33 @@ func validateSecret(obj runtime.Object) field.ErrorList {
 				errs = append(errs, field.Required(field.NewPath("data").Key(k), ""))
 			}
 		}
+	}
+	return errs
+}
+
+// maxDataSize is kube-apiserver's MaxSecretSize: the most bytes the values
+// of a Secret, or of a ConfigMap's data and binaryData together, may hold.
+const maxDataSize = 1024 * 1024
+
+// validateConfigMap is kube-apiserver's ValidateConfigMap after the
+// metadata: valid keys, none in both data and binaryData, at most
+// maxDataSize bytes of values.
+func validateConfigMap(cm *corev1.ConfigMap) field.ErrorList {
+	errs := validateDataKeys(keysOf(cm.Data), field.NewPath("data"))
+	size := 0
+	for _, k := range keysOf(cm.Data) {
+		if _, dup := cm.BinaryData[k]; dup {
+			errs = append(errs, field.Invalid(field.NewPath("data").Key(k), k, "duplicate of key present in binaryData"))
+		}
+		size += len(cm.Data[k])
+	}
+	errs = append(errs, validateDataKeys(keysOf(cm.BinaryData), field.NewPath("binaryData"))...)
+	for _, v := range cm.BinaryData {
+		size += len(v)
+	}
+	if size > maxDataSize {
+		// As upstream, the empty path: the error is about the whole object.
+		errs = append(errs, field.TooLong(field.NewPath(""), "", maxDataSize))
 	}
 	return errs
 }
@@ -242,7 +266,7 @@ func validateDataKeys(keys []string, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for _, k := range keys {
 		for _, msg := range validation.IsConfigMapKey(k) {
-			errs = append(errs, field.Invalid(p, k, msg))
+			errs = append(errs, field.Invalid(p.Key(k), k, msg))
 		}
 	}
 	return errs

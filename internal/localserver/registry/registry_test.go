@@ -81,7 +81,16 @@ func TestValidate(t *testing.T) {
 		{"namespaces", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "Bad_Name"}},
 			[]string{`metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`}},
 		{"configmaps", &corev1.ConfigMap{ObjectMeta: meta, Data: map[string]string{"bad key": "v"}},
-			[]string{`data: Invalid value: "bad key": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`}},
+			[]string{`data[bad key]: Invalid value: "bad key": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`}},
+		// kube-apiserver's ValidateConfigMap: a key in both bags, and at most
+		// 1 MiB of values in all (Data and BinaryData together).
+		{"configmaps", &corev1.ConfigMap{ObjectMeta: meta, Data: map[string]string{"k": "v"}, BinaryData: map[string][]byte{"k": []byte("v")}},
+			[]string{`data[k]: Invalid value: "k": duplicate of key present in binaryData`}},
+		{"configmaps", &corev1.ConfigMap{ObjectMeta: meta, Data: map[string]string{"a": strings.Repeat("x", 1<<20)}, BinaryData: map[string][]byte{"b": []byte("y")}},
+			[]string{`[]: Too long: may not be more than 1048576 bytes`}},
+		{"configmaps", &corev1.ConfigMap{ObjectMeta: meta, Data: map[string]string{"a": strings.Repeat("x", 1<<20)}}, nil},
+		{"secrets", &corev1.Secret{ObjectMeta: meta, Data: map[string][]byte{"bad key": nil}},
+			[]string{`data[bad key]: Invalid value: "bad key": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`}},
 		{"secrets", &corev1.Secret{ObjectMeta: meta, Type: corev1.SecretTypeTLS, Data: map[string][]byte{"tls.crt": nil}},
 			[]string{"data[tls.key]: Required value"}},
 		{"pods", &corev1.Pod{ObjectMeta: meta, Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyAlways, Containers: []corev1.Container{{Name: "c"}, {Name: "c", Image: "i"}}}},

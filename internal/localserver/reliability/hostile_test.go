@@ -54,7 +54,7 @@ func TestHostileBodies(t *testing.T) {
 		{"3 MiB + 1 patch", "PATCH", cmPath("target"), `{"data":{"a":"` + strings.Repeat("x", 3<<20) + `"}}`, 413, "RequestEntityTooLarge", "limit is 3145728"},
 		{"invalid UTF-8 name", "POST", cmPath(""), "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"u\xff\xfe\"}}", 422, "Invalid", "metadata.name: Invalid value"},
 		{"invalid UTF-8 label", "POST", cmPath(""), "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"l\",\"labels\":{\"a\":\"\xff\"}}}", 422, "Invalid", "metadata.labels: Invalid value"},
-		{"invalid UTF-8 key", "POST", cmPath(""), "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"k\"},\"data\":{\"\xff\":\"v\"}}", 422, "Invalid", "data: Invalid value"},
+		{"invalid UTF-8 key", "POST", cmPath(""), "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"k\"},\"data\":{\"\xff\":\"v\"}}", 422, "Invalid", "data[\uFFFD]: Invalid value"},
 		{"not JSON", "POST", cmPath(""), "\x00\x01\x02", 400, "BadRequest", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
