@@ -41,6 +41,9 @@ type SignResult struct {
 	Files       []string                                  `json:"files"`
 	Certificate CertInfo                                  `json:"certificate"`
 	Object      *certificatesv1.CertificateSigningRequest `json:"object,omitempty"`
+	// Warnings are about a certificate that was signed as asked but will
+	// not work as the requester likely expects.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Sign signs the request through cfssl's local signer with the profile for
@@ -83,10 +86,14 @@ func Sign(req SignRequest) (*SignResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	var warnings []string
+	if usage != UsageClient && len(cert.DNSNames) == 0 && len(cert.IPAddresses) == 0 {
+		warnings = append(warnings, "a server certificate without DNS or IP SANs: TLS clients (Go since 1.15, kubectl, kube-apiserver) ignore the CommonName and refuse it; request SANs in the CSR")
+	}
 	if in.Object != nil {
 		obj := in.Object.DeepCopy()
 		obj.Status.Certificate = certPEM
-		return &SignResult{Files: []string{}, Certificate: Describe(cert, req.InputName, req.Now), Object: obj}, nil
+		return &SignResult{Files: []string{}, Certificate: Describe(cert, req.InputName, req.Now), Object: obj, Warnings: warnings}, nil
 	}
 	out := req.Out
 	if out == "" && req.InputName == StdinName {
@@ -98,7 +105,7 @@ func Sign(req SignRequest) (*SignResult, error) {
 	if err := WriteFiles([]File{{Path: out, Data: certPEM, Mode: modePublic}}, req.Force); err != nil {
 		return nil, err
 	}
-	return &SignResult{Files: []string{out}, Certificate: Describe(cert, out, req.Now)}, nil
+	return &SignResult{Files: []string{out}, Certificate: Describe(cert, out, req.Now), Warnings: warnings}, nil
 }
 
 // objectUsage maps spec.usages to a signing profile: client auth and/or

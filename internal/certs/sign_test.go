@@ -117,3 +117,36 @@ func TestCSRObjectValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestSignWarnings: a server certificate is signed as asked, but one
+// without SANs is useless to TLS clients, so Sign says so.
+func TestSignWarnings(t *testing.T) {
+	t.Parallel()
+	ca := newTestCA(t, "warn-ca", 0)
+	dir := t.TempDir()
+	res, err := WriteCSR(CSRRequest{User: "web", OutDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	csrPEM, err := os.ReadFile(res.Files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		usage string
+		want  int
+	}{{UsageClient, 0}, {UsageServer, 1}, {UsageClientServer, 1}}
+	for _, tt := range tests {
+		t.Run(tt.usage, func(t *testing.T) {
+			t.Parallel()
+			out := filepath.Join(t.TempDir(), "web.crt")
+			signed, err := Sign(SignRequest{CADir: ca.Dir, Input: csrPEM, InputName: res.Files[0], Usage: tt.usage, Out: out, Now: testNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(signed.Warnings) != tt.want {
+				t.Errorf("warnings = %q, want %d", signed.Warnings, tt.want)
+			}
+		})
+	}
+}

@@ -104,6 +104,9 @@ func runSign(o *signOptions) error {
 	if err != nil {
 		return coreError(err)
 	}
+	for _, w := range res.Warnings {
+		output.Warning(o.IO, "%s: %s", res.Certificate.File, w)
+	}
 	if res.Object != nil {
 		return printObject(o.IO, o.Format, res.Object)
 	}
