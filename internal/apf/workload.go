@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,13 +92,13 @@ const (
 // Trace files are not read: see [LoadTraces].
 func ParseWorkload(path string, data []byte) (*Workload, error) {
 	w := &Workload{File: path}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(w); err != nil {
-		return nil, fmt.Errorf("%s:%s", path, yamlErr(err))
+		return nil, fmt.Errorf("%s:%s", path, yamlErr(err, &root))
 	}
-	var root yaml.Node
-	_ = yaml.Unmarshal(data, &root)
 	w.lines = clientLines(&root)
 	if w.QueueWaitLimit.Duration == 0 {
 		w.QueueWaitLimit.Duration = DefaultQueueWaitLimit
@@ -117,8 +118,10 @@ func ParseWorkload(path string, data []byte) (*Workload, error) {
 	return w, nil
 }
 
-// yamlErr turns a yaml error into " line: message" (or " message").
-func yamlErr(err error) string {
+// yamlErr turns a yaml error into "line: message" and, when the line holds
+// a field of the file, names it (and its client): "line: clients[i]
+// (name): field: message", as the errors of validate do.
+func yamlErr(err error, root *yaml.Node) string {
 	msg := err.Error()
 	if errors.Is(err, io.EOF) {
 		return "1: empty workload file; expected kind: APFWorkload"
@@ -127,10 +130,59 @@ func yamlErr(err error) string {
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if i := strings.Index(rest, ": "); i > 0 {
-			return rest[:i] + ": " + strings.ReplaceAll(rest[i+2:], "\n  ", "; ")
+			line, text := rest[:i], strings.ReplaceAll(rest[i+2:], "\n  ", "; ")
+			field := ""
+			// yaml's "field colour not found in type apf.Client".
+			if f, tail, ok := strings.Cut(strings.TrimPrefix(text, "field "), " not found in type "); ok && strings.HasPrefix(text, "field ") {
+				field, text = f, "unknown field"
+				if _, more, ok := strings.Cut(tail, "; "); ok {
+					text += "; " + more
+				}
+			}
+			if n, err := strconv.Atoi(line); err == nil {
+				return line + ": " + fieldAt(root, n, field) + text
+			}
+			return line + ": " + text
 		}
 	}
 	return "1: " + strings.ReplaceAll(msg, "\n  ", "; ")
+}
+
+// fieldAt names the field on line (key, if not empty, is its name) as
+// "field: " or "clients[i] (name): field: ", or "" when no field is there.
+func fieldAt(root *yaml.Node, line int, key string) string {
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return ""
+	}
+	at := func(k, v *yaml.Node) bool {
+		return (key == "" || k.Value == key) && (k.Line == line || (v.Kind == yaml.ScalarNode && v.Line == line))
+	}
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Value == "clients" && v.Kind == yaml.SequenceNode {
+			for ci, c := range v.Content {
+				if c.Kind != yaml.MappingNode {
+					continue
+				}
+				name := ""
+				for j := 0; j+1 < len(c.Content); j += 2 {
+					if c.Content[j].Value == "name" {
+						name = c.Content[j+1].Value
+					}
+				}
+				for j := 0; j+1 < len(c.Content); j += 2 {
+					if at(c.Content[j], c.Content[j+1]) {
+						return fmt.Sprintf("clients[%d] (%s): %s: ", ci, name, c.Content[j].Value)
+					}
+				}
+			}
+		}
+		if at(k, v) {
+			return k.Value + ": "
+		}
+	}
+	return ""
 }
 
 func clientLines(root *yaml.Node) []int {

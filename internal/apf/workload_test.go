@@ -18,12 +18,15 @@ func TestParseWorkloadErrors(t *testing.T) {
 	tests := []struct {
 		name, doc, want string
 	}{
-		{"unknown field", workloadHead + client + "  rate: 1\n  colour: red\n", "w.yaml:13: field colour not found"},
+		{"unknown field", workloadHead + client + "  rate: 1\n  colour: red\n", "w.yaml:13: clients[0] (a): colour: unknown field"},
+		{"unknown top-level field", "kind: APFWorkload\nserverConcurrencyLimt: 10\n", "w.yaml:2: serverConcurrencyLimt: unknown field"},
+		{"bad rate type", workloadHead + client + "  rate: fast\n", "w.yaml:12: clients[0] (a): rate: cannot unmarshal !!str `fast` into float64"},
 		{"duplicate name", workloadHead + client + "  rate: 1\n" + client + "  rate: 2\n", "w.yaml:13: clients[1] (a): name: duplicate client name (also clients[0])"},
 		{"zero rate", workloadHead + client + "  rate: 0\n", "w.yaml:5: clients[0] (a): rate: must be positive (arrivals per second), got 0"},
 		{"negative rate", workloadHead + client + "  rate: -3\n", "w.yaml:5: clients[0] (a): rate: must be positive"},
 		{"bad arrival", workloadHead + client + "  rate: 1\n  arrival: bursty\n", `clients[0] (a): arrival: must be constant or poisson, got "bursty"`},
-		{"bad duration", workloadHead + client + "  rate: 1\n  start: soon\n", `w.yaml:13: "soon" is not a duration`},
+		{"bad duration", workloadHead + client + "  rate: 1\n  start: soon\n", `w.yaml:13: clients[0] (a): start: "soon" is not a duration (examples: 1.5s, 250ms)`},
+		{"bad top-level duration", "kind: APFWorkload\nduration: long\n", `w.yaml:2: duration: "long" is not a duration`},
 		{"wrong kind", "kind: Workload\n", "w.yaml:1: kind: must be APFWorkload"},
 		{"no clients", "kind: APFWorkload\nserverConcurrencyLimit: 1\nduration: 1s\n", "clients: expected at least one client"},
 		{"trace and rate", workloadHead + client + "  rate: 1\n  trace: t.txt\n", "trace: cannot be combined with rate or arrival"},
