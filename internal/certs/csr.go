@@ -78,6 +78,9 @@ func CSRObject(name string, csrPEM []byte, signerName string, expirationSeconds 
 	if errs := validation.IsQualifiedName(signerName); len(errs) > 0 || !strings.Contains(signerName, "/") {
 		return nil, fmt.Errorf("signer name %q: expected a qualified name with a domain, such as %s", signerName, DefaultSignerName)
 	}
+	if signerName == legacyUnknownSignerName {
+		return nil, fmt.Errorf("signer name %q: certificates.k8s.io/v1 does not allow the legacy signer", signerName)
+	}
 	if expirationSeconds != nil && *expirationSeconds < minExpirationSeconds {
 		return nil, fmt.Errorf("expiration seconds %d: must be at least %d (kube-apiserver's minimum)", *expirationSeconds, minExpirationSeconds)
 	}
@@ -91,6 +94,33 @@ func CSRObject(name string, csrPEM []byte, signerName string, expirationSeconds 
 			Usages:            []certificatesv1.KeyUsage{certificatesv1.UsageClientAuth},
 		},
 	}, nil
+}
+
+// legacyUnknownSignerName is refused by certificates.k8s.io/v1.
+const legacyUnknownSignerName = "kubernetes.io/legacy-unknown"
+
+// signerUsages gives spec.usages for a request to signerName, as the
+// signers of kube-controller-manager check them: the kubelet client signer
+// signs only a node's request (CN system:node:NAME, O exactly
+// system:nodes) whose usages are exactly digital signature and client auth
+// (plus key encipherment, as the kubelet asks for RSA keys); the kubelet
+// serving signer wants server auth and SANs, which a client request has
+// not. Other signers get client auth.
+func signerUsages(signerName, user string, groups []string, key KeySpec) ([]certificatesv1.KeyUsage, error) {
+	switch signerName {
+	case certificatesv1.KubeAPIServerClientKubeletSignerName:
+		if !strings.HasPrefix(user, "system:node:") || len(groups) != 1 || groups[0] != "system:nodes" {
+			return nil, fmt.Errorf("signer %s signs only node client certificates: expected --user system:node:NAME and exactly --group system:nodes", signerName)
+		}
+		if key.withDefaults().Algo == AlgoRSA {
+			return []certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageKeyEncipherment, certificatesv1.UsageClientAuth}, nil
+		}
+		return []certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageClientAuth}, nil
+	case certificatesv1.KubeletServingSignerName:
+		return nil, fmt.Errorf("signer %s signs kubelet serving certificates (server auth, with SANs); kauth cert csr makes client requests: expected %s, %s or your own signer",
+			signerName, certificatesv1.KubeAPIServerClientSignerName, certificatesv1.KubeAPIServerClientKubeletSignerName)
+	}
+	return []certificatesv1.KeyUsage{certificatesv1.UsageClientAuth}, nil
 }
 
 var invalidNameChars = regexp.MustCompile(`[^a-z0-9.-]+`)
@@ -118,9 +148,14 @@ func WriteCSR(req CSRRequest) (*CSRResult, error) {
 	if err := validateBaseName(name); err != nil {
 		return nil, err
 	}
+	var usages []certificatesv1.KeyUsage
 	if req.K8s {
 		// Validate the object's fields before generating anything.
 		if _, err := CSRObject(name, nil, req.SignerName, req.ExpirationSeconds); err != nil {
+			return nil, err
+		}
+		var err error
+		if usages, err = signerUsages(req.SignerName, req.User, req.Groups, req.Key); err != nil {
 			return nil, err
 		}
 	}
@@ -133,6 +168,7 @@ func WriteCSR(req CSRRequest) (*CSRResult, error) {
 		if res.Object, err = CSRObject(name, csrPEM, req.SignerName, req.ExpirationSeconds); err != nil {
 			return nil, err
 		}
+		res.Object.Spec.Usages = usages
 	}
 	keyPath, csrPath := filepath.Join(req.OutDir, name+".key"), filepath.Join(req.OutDir, name+".csr")
 	files := []File{{Path: keyPath, Data: keyPEM, Mode: modePrivate}, {Path: csrPath, Data: csrPEM, Mode: modePublic}}

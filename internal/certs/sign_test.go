@@ -150,3 +150,48 @@ func TestSignWarnings(t *testing.T) {
 		})
 	}
 }
+
+// TestSignerUsages: spec.usages as kube-controller-manager's signers check
+// them, and the requests they never sign refused up front.
+func TestSignerUsages(t *testing.T) {
+	t.Parallel()
+	node, nodes := "system:node:n1", []string{"system:nodes"}
+	tests := []struct {
+		name, signer, user string
+		groups             []string
+		algo               string
+		want               []certificatesv1.KeyUsage
+		wantErr            string
+	}{
+		{name: "default", user: "alice", want: []certificatesv1.KeyUsage{"client auth"}},
+		{name: "own signer", signer: "example.com/s", user: "alice", want: []certificatesv1.KeyUsage{"client auth"}},
+		{name: "kubelet client ecdsa", signer: certificatesv1.KubeAPIServerClientKubeletSignerName, user: node, groups: nodes,
+			want: []certificatesv1.KeyUsage{"digital signature", "client auth"}},
+		{name: "kubelet client rsa", signer: certificatesv1.KubeAPIServerClientKubeletSignerName, user: node, groups: nodes, algo: AlgoRSA,
+			want: []certificatesv1.KeyUsage{"digital signature", "key encipherment", "client auth"}},
+		{name: "kubelet client not a node", signer: certificatesv1.KubeAPIServerClientKubeletSignerName, user: "alice", groups: nodes, wantErr: "signs only node client certificates"},
+		{name: "kubelet client extra group", signer: certificatesv1.KubeAPIServerClientKubeletSignerName, user: node, groups: []string{"system:nodes", "x"}, wantErr: "exactly --group system:nodes"},
+		{name: "kubelet serving", signer: certificatesv1.KubeletServingSignerName, user: node, groups: nodes, wantErr: "signs kubelet serving certificates"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := signerUsages(tt.signer, tt.user, tt.groups, KeySpec{Algo: tt.algo})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("usages (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if _, err := CSRObject("x", nil, "kubernetes.io/legacy-unknown", nil); err == nil || !strings.Contains(err.Error(), "does not allow the legacy signer") {
+		t.Errorf("legacy signer: %v", err)
+	}
+}

@@ -37,7 +37,11 @@ Organization each).
 With --k8s it prints a certificates.k8s.io/v1 CertificateSigningRequest
 on stdout, ready for kubectl apply: signer kubernetes.io/kube-apiserver-client
 unless --signer-name says otherwise, usage client auth, and
-spec.expirationSeconds when --expiration-seconds is given (at least 600).`,
+spec.expirationSeconds when --expiration-seconds is given (at least 600).
+For kubernetes.io/kube-apiserver-client-kubelet the request must be a
+node's (--user system:node:NAME --group system:nodes) and gets the usages
+that signer requires; kubernetes.io/kubelet-serving and the legacy signer
+are refused.`,
 		Example: `  # A key and CSR for bob in group ops
   kauth cert csr --user bob --group ops --out-dir csrs
 
