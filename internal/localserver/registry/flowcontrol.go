@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
+
+	"github.com/kauth/kauth/internal/apf"
 )
 
 // Defaults of flowcontrol.apiserver.k8s.io/v1 (kube-apiserver's
@@ -122,59 +124,25 @@ func defaultPriorityLevel(obj runtime.Object) {
 	}
 }
 
+// validateFlowSchema and validatePriorityLevel are kube-apiserver's
+// flowcontrol validation, from internal/apf (the rules kauth apf lint
+// applies), less the name checks validateMeta already makes.
 func validateFlowSchema(obj runtime.Object) field.ErrorList {
-	f := obj.(*flowcontrolv1.FlowSchema)
-	spec := field.NewPath("spec")
-	var errs field.ErrorList
-	if f.Spec.PriorityLevelConfiguration.Name == "" {
-		errs = append(errs, field.Required(spec.Child("priorityLevelConfiguration", "name"), "must reference a priority level"))
-	}
-	if p := f.Spec.MatchingPrecedence; p <= 0 || p > 10000 {
-		errs = append(errs, field.Invalid(spec.Child("matchingPrecedence"), p, "must be between 1 and 10000 inclusively"))
-	}
-	if d := f.Spec.DistinguisherMethod; d != nil && d.Type != flowcontrolv1.FlowDistinguisherMethodByUserType && d.Type != flowcontrolv1.FlowDistinguisherMethodByNamespaceType {
-		errs = append(errs, field.NotSupported(spec.Child("distinguisherMethod", "type"), d.Type, []string{"ByNamespace", "ByUser"}))
-	}
-	for i, rule := range f.Spec.Rules {
-		rp := spec.Child("rules").Index(i)
-		if len(rule.Subjects) == 0 {
-			errs = append(errs, field.Required(rp.Child("subjects"), "subjects must contain at least one value"))
-		}
-		if len(rule.ResourceRules) == 0 && len(rule.NonResourceRules) == 0 {
-			errs = append(errs, field.Required(rp, "at least one of resourceRules and nonResourceRules has to be non-empty"))
-		}
-	}
-	return errs
+	return withoutName(apf.ValidateFlowSchema(obj.(*flowcontrolv1.FlowSchema)))
 }
 
 func validatePriorityLevel(obj runtime.Object) field.ErrorList {
-	p := obj.(*flowcontrolv1.PriorityLevelConfiguration)
-	spec := field.NewPath("spec")
-	var errs field.ErrorList
-	switch p.Spec.Type {
-	case flowcontrolv1.PriorityLevelEnablementExempt:
-		if p.Spec.Limited != nil {
-			errs = append(errs, field.Forbidden(spec.Child("limited"), "must be nil if the type is not Limited"))
+	return withoutName(apf.ValidatePriorityLevel(obj.(*flowcontrolv1.PriorityLevelConfiguration)))
+}
+
+func withoutName(errs field.ErrorList) field.ErrorList {
+	out := errs[:0]
+	for _, e := range errs {
+		if e.Field != "metadata.name" {
+			out = append(out, e)
 		}
-	case flowcontrolv1.PriorityLevelEnablementLimited:
-		if p.Spec.Limited == nil {
-			errs = append(errs, field.Required(spec.Child("limited"), "must not be empty when type is Limited"))
-			break
-		}
-		lr := p.Spec.Limited.LimitResponse
-		switch lr.Type {
-		case flowcontrolv1.LimitResponseTypeReject:
-		case flowcontrolv1.LimitResponseTypeQueue:
-			if lr.Queuing == nil {
-				errs = append(errs, field.Required(spec.Child("limited", "limitResponse", "queuing"), "must not be empty if type is Queue"))
-			}
-		default:
-			errs = append(errs, field.NotSupported(spec.Child("limited", "limitResponse", "type"), lr.Type, []string{"Queue", "Reject"}))
-		}
-	default:
-		errs = append(errs, field.NotSupported(spec.Child("type"), p.Spec.Type, []string{"Exempt", "Limited"}))
 	}
-	return errs
+	return out
 }
 
 func flowSchemaRow(obj runtime.Object, now time.Time) []any {

@@ -96,7 +96,18 @@ func TestValidate(t *testing.T) {
 		{"pods", &corev1.Pod{ObjectMeta: meta, Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyAlways, Containers: []corev1.Container{{Name: "c"}, {Name: "c", Image: "i"}}}},
 			[]string{"spec.containers[0].image: Required value", `spec.containers[1].name: Duplicate value: "c"`}},
 		{"flowschemas", &flowcontrolv1.FlowSchema{ObjectMeta: metav1.ObjectMeta{Name: "f"}, Spec: flowcontrolv1.FlowSchemaSpec{MatchingPrecedence: 20000}},
-			[]string{"spec.priorityLevelConfiguration.name: Required value: must reference a priority level", "spec.matchingPrecedence: Invalid value: 20000: must be between 1 and 10000 inclusively"}},
+			[]string{"spec.matchingPrecedence: Invalid value: 20000: must not be greater than 10000", "spec.priorityLevelConfiguration.name: Required value: must reference a priority level"}},
+		// The whole of kube-apiserver's flowcontrol validation (the same
+		// rules kauth apf lint applies), not just the required fields.
+		{"flowschemas", &flowcontrolv1.FlowSchema{ObjectMeta: metav1.ObjectMeta{Name: "f"}, Spec: flowcontrolv1.FlowSchemaSpec{MatchingPrecedence: 1,
+			PriorityLevelConfiguration: flowcontrolv1.PriorityLevelConfigurationReference{Name: "p"},
+			Rules: []flowcontrolv1.PolicyRulesWithSubjects{{Subjects: []flowcontrolv1.Subject{{Kind: "User", User: &flowcontrolv1.UserSubject{Name: "u"}}},
+				ResourceRules: []flowcontrolv1.ResourcePolicyRule{{Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"pods"}, ClusterScope: true}}}}}},
+			[]string{"spec.matchingPrecedence: Invalid value: 1: only the schema named 'exempt' may have matchingPrecedence 1"}},
+		{"prioritylevelconfigurations", &flowcontrolv1.PriorityLevelConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: flowcontrolv1.PriorityLevelConfigurationSpec{
+			Type: flowcontrolv1.PriorityLevelEnablementLimited, Limited: &flowcontrolv1.LimitedPriorityLevelConfiguration{NominalConcurrencyShares: ptr.To[int32](10), LendablePercent: ptr.To[int32](0),
+				LimitResponse: flowcontrolv1.LimitResponse{Type: flowcontrolv1.LimitResponseTypeQueue, Queuing: &flowcontrolv1.QueuingConfiguration{Queues: 4, HandSize: 8, QueueLengthLimit: 10}}}}},
+			[]string{"spec.limited.limitResponse.queuing.handSize: Invalid value: 8: should not be greater than queues (4)"}},
 		{"certificatesigningrequests", &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: "c"},
 			Spec: certificatesv1.CertificateSigningRequestSpec{Request: []byte("x"), SignerName: "nodomain", ExpirationSeconds: ptr.To[int32](60)}},
 			[]string{`spec.request: Invalid value: "eA==": PEM block type must be CERTIFICATE REQUEST`,
