@@ -159,6 +159,9 @@ func revocationFor(ca *CA, req RevokeRequest) (Revocation, error) {
 		if err != nil {
 			return rev, err
 		}
+		if n.Cmp(ca.Cert.SerialNumber) == 0 {
+			return rev, fmt.Errorf("serial %s is the CA's own certificate: %s", FormatSerial(n), selfRevokeHelp)
+		}
 		rev.Serial = FormatSerial(n)
 		return rev, nil
 	}
@@ -174,9 +177,16 @@ func revocationFor(ca *CA, req RevokeRequest) (Revocation, error) {
 	if err := c.CheckSignatureFrom(ca.Cert); err != nil {
 		return rev, fmt.Errorf("%s: certificate %q was not issued by the CA in %s", req.CertFile, c.Subject.String(), ca.Dir)
 	}
+	if c.Equal(ca.Cert) || c.SerialNumber.Cmp(ca.Cert.SerialNumber) == 0 {
+		return rev, fmt.Errorf("%s is the CA's own certificate: %s", req.CertFile, selfRevokeHelp)
+	}
 	rev.Serial, rev.Subject = FormatSerial(c.SerialNumber), c.Subject.String()
 	return rev, nil
 }
+
+// selfRevokeHelp: a CA listing itself in its own CRL protects nothing
+// (verifiers trust it as a root, not through the CRL).
+const selfRevokeHelp = "a CA cannot revoke itself in its own CRL; to retire it, create a new CA with kauth cert ca init"
 
 func compareSerials(a, b string) int {
 	x, _ := ParseSerial(a)

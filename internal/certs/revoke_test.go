@@ -31,6 +31,8 @@ func TestRevoke(t *testing.T) {
 		{name: "other CA", file: foreign, wantErr: `certificate "CN=eve" was not issued by the CA`},
 		{name: "bad serial", serial: "nope", wantErr: `serial "nope": expected hex digits`},
 		{name: "bad reason", serial: "01", reason: "bored", wantErr: `reason "bored": must be one of`},
+		{name: "the CA itself", file: filepath.Join(ca.Dir, CACertFile), wantErr: "is the CA's own certificate: a CA cannot revoke itself"},
+		{name: "the CA's serial", serial: FormatSerial(ca.Cert.SerialNumber), wantErr: "is the CA's own certificate"},
 	} {
 		_, err := Revoke(RevokeRequest{CADir: ca.Dir, Serial: tc.serial, CertFile: tc.file, Reason: tc.reason, Now: testNow})
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
