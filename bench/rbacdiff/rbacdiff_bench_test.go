@@ -93,9 +93,11 @@ func BenchmarkDiff(b *testing.B) {
 			oldIdx, newIdx := rbac.NewIndex(tc.old), rbac.NewIndex(tc.new)
 			var res *rbacdiff.Result
 			b.ReportAllocs()
+			cpu := cpuTime()
 			for b.Loop() {
 				res = rbacdiff.Diff(oldIdx, newIdx)
 			}
+			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 			b.ReportMetric(float64(len(res.Changes)), "changes")
 			b.ReportMetric(float64(res.Escalations()), "escalations")
 			b.ReportMetric(float64(len(res.Objects)), "objects")
@@ -160,11 +162,13 @@ func BenchmarkRunFromYAML(b *testing.B) {
 	for _, name := range yamlPairs {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := cpuTime()
 			for b.Loop() {
 				if _, err := rbacdiff.Run(context.Background(), rbacdiff.Options{Old: files[name][0], New: files[name][1]}); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
 }
@@ -181,6 +185,7 @@ func BenchmarkCommand(b *testing.B) {
 		for _, format := range []string{"table", "json", "markdown"} {
 			b.Run(name+"/o="+format, func(b *testing.B) {
 				var out countingWriter
+				cpu := cpuTime()
 				for b.Loop() {
 					out = 0
 					streams := &output.Streams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard}
@@ -188,6 +193,7 @@ func BenchmarkCommand(b *testing.B) {
 						b.Fatalf("exit code %d", code)
 					}
 				}
+				b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 				b.ReportMetric(float64(out)/1e6, "MB-out")
 			})
 		}
