@@ -214,7 +214,10 @@ func intersectIDs(dst, a, b []int32) []int32 {
 
 // flips finds the requests whose decision flips in scope ns, into set
 // and w.general; it is false when the two sides' rules there are the
-// same. Only atoms of the changed rules can flip (see changedRules). A
+// same. Only atoms of the changed rules (those one side holds and the
+// other does not) can flip: a request matched by the same rules on both
+// sides is decided the same, and a value they do not name decides like a
+// fresh one (a shared rule that allows a fresh value allows every value). A
 // decision is whether any rule that applies allows the request
 // (Authorize visits exactly the bindings AppendBoundRules lists): where a
 // rule both sides hold allows it, nothing flips, and otherwise the rules
@@ -288,12 +291,6 @@ func (w *worker) flips(ns string, set *flipSet) bool {
 	}
 	return true
 }
-
-// changedRules, in ids: the rules one side holds and the other does not.
-// Only they can flip a decision: a request matched by the same rules on
-// both sides is decided the same. Their values also suffice to enumerate
-// requests: a value they do not name decides like a fresh one (a shared
-// rule that allows a fresh value allows every value).
 
 // candidates returns, once per (scope kind, changed rules, old-only
 // rules, new-only rules), the atoms of the changed rules that the old-only
