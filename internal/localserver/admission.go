@@ -87,6 +87,7 @@ func (s *Server) buildAdmissionAndAPF(authz authorizer.Authorizer) error {
 			return configError(err)
 		}
 		x.apfWatch = x.apf.Watch(x.informers)
+		x.apfWatch.WriteStatus(client.FlowcontrolV1())
 	}
 	s.adm = x
 	return nil
