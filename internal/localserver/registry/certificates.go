@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,22 +131,44 @@ func validateCSR(obj runtime.Object) field.ErrorList {
 	}
 	errs = append(errs, validateSignerName(csr.Spec.SignerName, spec.Child("signerName"))...)
 	if len(csr.Spec.Usages) == 0 {
-		errs = append(errs, field.Required(spec.Child("usages"), "usages must be provided"))
+		errs = append(errs, field.Required(spec.Child("usages"), ""))
+	}
+	// As kube-apiserver: any known usage whatever the signer (the signer
+	// refuses what it does not sign, with a Failed condition), each once.
+	seen := map[certificatesv1.KeyUsage]bool{}
+	for i, u := range csr.Spec.Usages {
+		if !slices.Contains(knownUsages, string(u)) {
+			errs = append(errs, field.NotSupported(spec.Child("usages").Index(i), u, knownUsages))
+		}
+		if seen[u] {
+			errs = append(errs, field.Duplicate(spec.Child("usages").Index(i), u))
+		}
+		seen[u] = true
 	}
 	if e := csr.Spec.ExpirationSeconds; e != nil && *e < minExpirationSeconds {
 		errs = append(errs, field.Invalid(spec.Child("expirationSeconds"), *e, "may not specify a duration less than 600 seconds (10 minutes)"))
 	}
-	if csr.Spec.SignerName == KubeAPIServerClientSigner {
-		for i, u := range csr.Spec.Usages {
-			switch u {
-			case certificatesv1.UsageClientAuth, certificatesv1.UsageDigitalSignature, certificatesv1.UsageKeyEncipherment:
-			default:
-				errs = append(errs, field.NotSupported(spec.Child("usages").Index(i), u, []string{"client auth", "digital signature", "key encipherment"}))
-			}
-		}
-	}
 	return errs
 }
+
+// knownUsages are the key usages the certificates API accepts, sorted.
+var knownUsages = func() []string {
+	out := []string{}
+	for _, u := range []certificatesv1.KeyUsage{
+		certificatesv1.UsageSigning, certificatesv1.UsageDigitalSignature, certificatesv1.UsageContentCommitment,
+		certificatesv1.UsageKeyEncipherment, certificatesv1.UsageKeyAgreement, certificatesv1.UsageDataEncipherment,
+		certificatesv1.UsageCertSign, certificatesv1.UsageCRLSign, certificatesv1.UsageEncipherOnly,
+		certificatesv1.UsageDecipherOnly, certificatesv1.UsageAny, certificatesv1.UsageServerAuth,
+		certificatesv1.UsageClientAuth, certificatesv1.UsageCodeSigning, certificatesv1.UsageEmailProtection,
+		certificatesv1.UsageSMIME, certificatesv1.UsageIPsecEndSystem, certificatesv1.UsageIPsecTunnel,
+		certificatesv1.UsageIPsecUser, certificatesv1.UsageTimestamping, certificatesv1.UsageOCSPSigning,
+		certificatesv1.UsageMicrosoftSGC, certificatesv1.UsageNetscapeSGC,
+	} {
+		out = append(out, string(u))
+	}
+	slices.Sort(out)
+	return out
+}()
 
 // validateSignerName is kube-apiserver's rule: a domain-prefixed path.
 func validateSignerName(name string, p *field.Path) field.ErrorList {

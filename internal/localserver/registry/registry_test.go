@@ -2,6 +2,12 @@ package registry
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"strings"
 	"testing"
 	"time"
@@ -112,7 +118,7 @@ func TestValidate(t *testing.T) {
 			Spec: certificatesv1.CertificateSigningRequestSpec{Request: []byte("x"), SignerName: "nodomain", ExpirationSeconds: ptr.To[int32](60)}},
 			[]string{`spec.request: Invalid value: "eA==": PEM block type must be CERTIFICATE REQUEST`,
 				`spec.signerName: Invalid value: "nodomain": must be a fully qualified domain and path of the form 'example.com/signer-name'`,
-				"spec.usages: Required value: usages must be provided",
+				"spec.usages: Required value",
 				"spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 600 seconds (10 minutes)"}},
 	}
 	for _, tc := range tests {
@@ -251,6 +257,46 @@ func TestTables(t *testing.T) {
 		}
 		if len(tbl.ColumnDefinitions) != len(tc.want) {
 			t.Errorf("%s: %d columns for %d cells", tc.resource, len(tbl.ColumnDefinitions), len(tc.want))
+		}
+	}
+}
+
+// TestValidateCSRUsages pins kube-apiserver's CSR usage rules: every known
+// key usage is accepted whatever the signer (the signer, not the API,
+// refuses usages it does not sign: the CSR then gets a Failed condition),
+// unknown and repeated usages are refused, and no usages is Required.
+func TestValidateCSRUsages(t *testing.T) {
+	t.Parallel()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "carol"}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+	k := kind(t, New(), "certificatesigningrequests")
+	tests := []struct {
+		name   string
+		usages []certificatesv1.KeyUsage
+		want   []string
+	}{
+		{"client signer with server auth", []certificatesv1.KeyUsage{certificatesv1.UsageServerAuth, certificatesv1.UsageClientAuth}, nil},
+		{"unknown usage", []certificatesv1.KeyUsage{"client auth", "bogus"},
+			[]string{`spec.usages[1]: Unsupported value: "bogus": supported values: "any", "cert sign", "client auth", "code signing", "content commitment", "crl sign", "data encipherment", "decipher only", "digital signature", "email protection", "encipher only", "ipsec end system", "ipsec tunnel", "ipsec user", "key agreement", "key encipherment", "microsoft sgc", "netscape sgc", "ocsp signing", "s/mime", "server auth", "signing", "timestamping"`}},
+		{"repeated usage", []certificatesv1.KeyUsage{"client auth", "client auth"}, []string{`spec.usages[1]: Duplicate value: "client auth"`}},
+		{"no usages", nil, []string{"spec.usages: Required value"}},
+	}
+	for _, tc := range tests {
+		csr := &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: "c"},
+			Spec: certificatesv1.CertificateSigningRequestSpec{Request: request, SignerName: certificatesv1.KubeAPIServerClientSignerName, Usages: tc.usages}}
+		var got []string
+		for _, e := range k.Strategy.Validate(csr) {
+			got = append(got, e.Error())
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}
 	}
 }
