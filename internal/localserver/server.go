@@ -42,6 +42,7 @@ type Server struct {
 	tmpDir     string
 	loopback   string
 	ready      chan struct{}
+	settled    chan struct{}
 	stopping   chan struct{}
 	// breakers are the /readyz checks of the webhooks' circuit breakers.
 	breakers []healthz.HealthChecker
@@ -58,7 +59,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, ready: make(chan struct{}), stopping: make(chan struct{})}
+	s := &Server{cfg: cfg, ready: make(chan struct{}), settled: make(chan struct{}), stopping: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -248,16 +249,17 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { errc <- s.http.Serve(tls.NewListener(s.ln, s.http.TLSConfig)) }()
 	go s.tokens.run(ctx)
 	s.startAdmissionAndAPF(ctx)
-	// Ready once the controllers have settled what was there at start
-	// (quota status, creators' bindings, token Secrets), so a command run
-	// against the sandbox sees a settled cluster.
-	for _, synced := range []<-chan struct{}{s.adm.controllers.Synced(), s.tokens.Synced()} {
-		select {
-		case <-synced:
-		case <-ctx.Done():
-		}
-	}
 	close(s.ready)
+	go func() {
+		for _, synced := range []<-chan struct{}{s.adm.controllers.Synced(), s.tokens.Synced()} {
+			select {
+			case <-synced:
+			case <-ctx.Done():
+				return
+			}
+		}
+		close(s.settled)
+	}()
 	// Starting up (decoding the bootstrap policy, building the admission
 	// plugins, the controllers' first lists) leaves the heap several MB
 	// above what stays live, and the runtime keeps about its last goal
@@ -313,6 +315,13 @@ func (s *Server) close() error {
 
 // Ready is closed once the server accepts requests.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Settled is closed once the server is ready and its controllers have
+// made their first pass over what was there at start (quota status,
+// creators' bindings, token Secrets): what a command run against a fresh
+// sandbox expects to see. kube-apiserver's readiness does not wait for
+// kube-controller-manager, and neither does [Server.Ready].
+func (s *Server) Settled() <-chan struct{} { return s.settled }
 
 // URL is the https URL clients use.
 func (s *Server) URL() string { return s.url }

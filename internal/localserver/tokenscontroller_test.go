@@ -116,7 +116,7 @@ func TestLegacyServiceAccountTokens(t *testing.T) {
 }
 
 // TestLegacyTokenSecretsSettledAtStart: a seeded token Secret has its
-// token by the time the server is ready, and one that names a missing
+// token by the time the server has settled, and one that names a missing
 // ServiceAccount is gone.
 func TestLegacyTokenSecretsSettledAtStart(t *testing.T) {
 	t.Parallel()
@@ -141,6 +141,7 @@ metadata:
 type: kubernetes.io/service-account-token
 `)
 	s := startServer(t, func(c *Config) { c.Seed = []string{seed} })
+	<-s.Settled()
 	c := adminClientset(t, s)
 	got, err := c.CoreV1().Secrets("default").Get(t.Context(), "ci-token", metav1.GetOptions{})
 	if err != nil {

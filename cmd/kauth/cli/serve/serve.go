@@ -154,6 +154,11 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if len(o.Command) == 0 {
 		return <-done
 	}
+	select {
+	case <-srv.Settled():
+	case err := <-done:
+		return err
+	}
 	cmdErr := runCommand(ctx, o, srv.KubeconfigPath())
 	cancel()
 	return errors.Join(cmdErr, <-done)
