@@ -35,7 +35,7 @@ type watcher struct {
 	// after is the version the watch starts after when the client asked
 	// for one the store has not reached: nothing up to it is sent.
 	after    uint64
-	in       chan event
+	in       *eventQueue
 	out      chan watch.Event
 	done     chan struct{}
 	stopOnce sync.Once
@@ -58,7 +58,7 @@ func (s *store) Watch(ctx context.Context, gvr schema.GroupVersionResource, name
 		}
 	}
 	w := &watcher{s: s, gvr: gvr, ns: namespace, opts: opts,
-		in: make(chan event, watcherBuffer), out: make(chan watch.Event), done: make(chan struct{})}
+		in: newEventQueue(), out: make(chan watch.Event), done: make(chan struct{})}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -120,18 +120,92 @@ func (w *watcher) matches(ev event) bool {
 
 // send queues ev without blocking; false means the watcher fell behind and
 // was ended. The caller holds s.mu.
-func (w *watcher) send(ev event) bool {
+func (w *watcher) send(ev event) bool { return w.in.push(ev) }
+
+// terminate ends the watcher from the store's side. The caller holds s.mu.
+func (w *watcher) terminate() { w.in.close() }
+
+// eventQueue is a watcher's backlog: the events the store has sent and
+// the watcher has not taken yet, at most watcherBuffer of them. It grows
+// with the backlog, so the many watches that are idle hold no buffer (a
+// channel of watcherBuffer events would hold its whole size from the
+// start). One producer (under the store's lock) and one consumer.
+type eventQueue struct {
+	mu     sync.Mutex
+	items  []event // items[head:] are queued
+	head   int
+	closed bool
+	// ready holds a token when items or closed changed since the
+	// consumer last took them.
+	ready chan struct{}
+}
+
+func newEventQueue() *eventQueue { return &eventQueue{ready: make(chan struct{}, 1)} }
+
+func (q *eventQueue) signal() {
 	select {
-	case w.in <- ev:
-		return true
+	case q.ready <- struct{}{}:
 	default:
-		close(w.in)
-		return false
 	}
 }
 
-// terminate ends the watcher from the store's side. The caller holds s.mu.
-func (w *watcher) terminate() { close(w.in) }
+// push appends ev; when the backlog is already full it closes the queue
+// instead and returns false, as a full channel ended a slow watcher.
+func (q *eventQueue) push(ev event) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false
+	}
+	if len(q.items)-q.head >= watcherBuffer {
+		q.closed = true
+		q.signal()
+		return false
+	}
+	if q.head > 0 && len(q.items) == cap(q.items) {
+		// Reuse the taken front before growing.
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	q.items = append(q.items, ev)
+	q.signal()
+	return true
+}
+
+// close ends the queue; the consumer still takes what is in it.
+func (q *eventQueue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	q.signal()
+}
+
+// pop takes the oldest event. ok is false when there is none; then done
+// tells whether the queue is closed, and nothing more will come.
+func (q *eventQueue) pop() (ev event, ok, done bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.head == len(q.items) {
+		if cap(q.items) > 64 {
+			q.items = nil // let a burst's buffer go
+		} else {
+			q.items = q.items[:0]
+		}
+		q.head = 0
+		return event{}, false, q.closed
+	}
+	ev = q.items[q.head]
+	q.items[q.head] = event{}
+	q.head++
+	return ev, true, false
+}
+
+func (q *eventQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) - q.head
+}
 
 func (w *watcher) ResultChan() <-chan watch.Event { return w.out }
 
@@ -141,7 +215,7 @@ func (w *watcher) Stop() {
 		w.s.mu.Lock()
 		if _, ok := w.s.watchers[w]; ok {
 			delete(w.s.watchers, w)
-			close(w.in)
+			w.in.close()
 		}
 		w.s.mu.Unlock()
 	})
@@ -164,17 +238,25 @@ func (w *watcher) run(ctx context.Context, first []event, watchList bool, startR
 	defer tick.Stop()
 	for {
 		select {
-		case ev, ok := <-w.in:
-			if !ok {
-				return
+		case <-w.in.ready:
+			// One event at a time: the one being delivered and the queue
+			// make the lag that ends a slow watcher, as with a channel.
+			for {
+				ev, ok, done := w.in.pop()
+				if done {
+					return
+				}
+				if !ok {
+					break
+				}
+				if ev.rv <= w.after {
+					continue
+				}
+				if !w.emit(ctx, ev) {
+					return
+				}
+				lastRV = ev.rv
 			}
-			if ev.rv <= w.after {
-				continue
-			}
-			if !w.emit(ctx, ev) {
-				return
-			}
-			lastRV = ev.rv
 		case <-tick.C:
 			lastRV = w.progress(lastRV)
 			if lastRV > w.after && !w.bookmark(ctx, lastRV, false) {
@@ -195,7 +277,7 @@ func (w *watcher) run(ctx context.Context, first []event, watchList bool, startR
 func (w *watcher) progress(lastRV uint64) uint64 {
 	w.s.mu.RLock()
 	defer w.s.mu.RUnlock()
-	if len(w.in) == 0 {
+	if w.in.len() == 0 {
 		return max(lastRV, w.s.rv)
 	}
 	return lastRV
