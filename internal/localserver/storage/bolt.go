@@ -42,6 +42,10 @@ func OpenBolt(path string, opts ...Option) (_ Interface, err error) {
 		}
 	}()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		// bbolt waited a second for the file lock another process holds.
+		return nil, fmt.Errorf("%s: in use by another process (is another kauth serve running with this --data-dir?)", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: open data file: %w", path, err)
 	}
