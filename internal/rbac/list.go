@@ -3,6 +3,7 @@ package rbac
 import (
 	"slices"
 	"sort"
+	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -104,9 +105,14 @@ func combineResourceGroup(resources, groups []string) []string {
 	out := []string{}
 	for _, r := range resources {
 		for _, g := range groups {
-			if g == "" {
+			switch res, sub, ok := strings.Cut(r, "/"); {
+			case g == "":
 				out = append(out, r)
-			} else {
+			case ok:
+				// kubectl puts the group on the resource, before the
+				// subresource: deployments.apps/scale.
+				out = append(out, res+"."+g+"/"+sub)
+			default:
 				out = append(out, r+"."+g)
 			}
 		}
