@@ -23,6 +23,12 @@ func TestParseDuration(t *testing.T) {
 		{in: "ten days", wantErr: true},
 		{in: "-3d", wantErr: true},
 		{in: "d", wantErr: true},
+		{in: "292y", want: 292 * 365 * 24 * time.Hour},
+		{in: "1000y", wantErr: true},
+		{in: "300y", wantErr: true},
+		{in: "NaNd", wantErr: true},
+		{in: "Infd", wantErr: true},
+		{in: "+Infy", wantErr: true},
 	}
 	for _, tc := range tests {
 		got, err := ParseDuration(tc.in)

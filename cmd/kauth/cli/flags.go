@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,8 +26,11 @@ func ParseDuration(s string) (time.Duration, error) {
 	}{{"d", 24 * time.Hour}, {"y", 365 * 24 * time.Hour}} {
 		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
 			n, err := strconv.ParseFloat(rest, 64)
-			if err != nil || n < 0 {
+			if err != nil || n < 0 || math.IsNaN(n) || math.IsInf(n, 0) {
 				return 0, fmt.Errorf("%q is not a duration (examples: 90m, 12h, 30d, 1y)", s)
+			}
+			if n*float64(u.unit) >= math.MaxInt64 {
+				return 0, fmt.Errorf("%q is too long: a duration is at most about 292y", s)
 			}
 			return time.Duration(n * float64(u.unit)), nil
 		}
