@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // runOnce starts a server with cfg, waits until it is ready and stops it.
@@ -103,5 +104,28 @@ func TestDefaultPolicyIsSeeded(t *testing.T) {
 		if _, err := s.Store().Get(ctx, gvrConfigMaps, ns, rootCAConfigMap); err != nil {
 			t.Errorf("%s in %s: %v", rootCAConfigMap, ns, err)
 		}
+	}
+}
+
+// Every served cluster-scoped kind is seeded at its cluster-scoped path,
+// admission policies and webhook configurations included, and a kind the
+// server does not serve is named as such.
+func TestSeedClusterScopedKinds(t *testing.T) {
+	t.Parallel()
+	policy := "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: p\nspec:\n  matchConstraints:\n    resourceRules:\n    - apiGroups: [\"\"]\n      apiVersions: [v1]\n      operations: [CREATE]\n      resources: [configmaps]\n  validations:\n  - expression: \"true\"\n"
+	s := startServer(t, func(c *Config) { c.KubeconfigOut = ""; c.Seed = []string{writeFile(t, "policy.yaml", policy)} })
+	gvr := schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingadmissionpolicies"}
+	if _, err := s.Store().Get(context.Background(), gvr, "", "p"); err != nil {
+		t.Errorf("seeded ValidatingAdmissionPolicy: %v", err)
+	}
+
+	path := writeFile(t, "widget.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n")
+	s2, err := New(context.Background(), withDefaults(func(c *Config) { c.Seed = []string{path} }))
+	if err == nil {
+		s2.close()
+	}
+	want := path + ":1: Widget \"w\": kind Widget of example.com/v1 is not served by kauth serve"
+	if err == nil || err.Error() != want {
+		t.Fatalf("New() error = %v, want %s", err, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,16 +19,17 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kauth/kauth/internal/loader"
+	"github.com/kauth/kauth/internal/localserver/registry"
 )
 
-// clusterScoped lists the served kinds that have no namespace.
-var clusterScoped = map[schema.GroupKind]bool{
-	{Group: "", Kind: "Namespace"}:                                              true,
-	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}:                   true,
-	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}:            true,
-	{Group: "flowcontrol.apiserver.k8s.io", Kind: "FlowSchema"}:                 true,
-	{Group: "flowcontrol.apiserver.k8s.io", Kind: "PriorityLevelConfiguration"}: true,
-	{Group: "certificates.k8s.io", Kind: "CertificateSigningRequest"}:           true,
+// servedKinds are the kinds the server serves, for the paths and scopes
+// of seed objects.
+var servedKinds = sync.OnceValue(registry.New)
+
+// clusterScoped tells whether gvk is a served kind that has no namespace.
+func clusterScoped(gvk schema.GroupVersionKind) bool {
+	k, ok := servedKinds().ByKind(gvk)
+	return ok && !k.Namespaced
 }
 
 // seedSources creates (or replaces) the objects of --seed through the
@@ -86,7 +88,7 @@ func implicitNamespaces(objs []loader.Object) []loader.Object {
 		if err == nil {
 			ns = m.GetNamespace()
 		}
-		if ns == "" || declared[ns] || clusterScoped[loader.GVK(o.Object).GroupKind()] {
+		if ns == "" || declared[ns] || clusterScoped(loader.GVK(o.Object)) {
 			continue
 		}
 		declared[ns] = true
@@ -114,7 +116,10 @@ func (s *Server) seedOne(ctx context.Context, obj runtime.Object) error {
 		return err
 	}
 	obj.GetObjectKind().SetGroupVersionKind(gvk)
-	collection := resourcePath(gvk, m.GetNamespace())
+	collection, err := resourcePath(gvk, m.GetNamespace())
+	if err != nil {
+		return err
+	}
 	body, err := json.Marshal(obj)
 	if err != nil {
 		return err
@@ -135,21 +140,23 @@ func (s *Server) seedOne(ctx context.Context, obj runtime.Object) error {
 	return s.loopbackDo(ctx, http.MethodPut, item, body, nil)
 }
 
-// resourcePath is the collection URL of a kind, with kube-apiserver's
-// plural resource names.
-func resourcePath(gvk schema.GroupVersionKind, ns string) string {
-	res, _ := meta.UnsafeGuessKindToResource(gvk)
+// resourcePath is the collection URL of a served kind.
+func resourcePath(gvk schema.GroupVersionKind, ns string) (string, error) {
+	k, ok := servedKinds().ByKind(gvk)
+	if !ok {
+		return "", fmt.Errorf("kind %s of %s is not served by kauth serve", gvk.Kind, gvk.GroupVersion())
+	}
 	prefix := "/apis/" + gvk.Group + "/" + gvk.Version
 	if gvk.Group == "" {
 		prefix = "/api/" + gvk.Version
 	}
-	if clusterScoped[gvk.GroupKind()] {
-		return prefix + "/" + res.Resource
+	if !k.Namespaced {
+		return prefix + "/" + k.Resource, nil
 	}
 	if ns == "" {
 		ns = metav1.NamespaceDefault
 	}
-	return prefix + "/namespaces/" + ns + "/" + res.Resource
+	return prefix + "/namespaces/" + ns + "/" + k.Resource, nil
 }
 
 // loopbackDo sends one request through the whole handler chain in
