@@ -44,7 +44,7 @@ type line struct {
 	first gatom // the first target, with the first verb
 }
 
-// lines merges the flips of one subject in one scope, atoms of voc: the
+// lines merges the flips of one subject in one scope, atoms of set: the
 // verbs of each (group, resource, subresource, name) or path together,
 // then the names that share the same verbs.
 func (w *worker) lines(out []Change, s Subject, ns string, set *flipSet, flips []catom) []Change {
