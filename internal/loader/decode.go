@@ -28,8 +28,12 @@ var strictDecoder = serializer.NewCodecFactory(scheme.Scheme, serializer.EnableS
 // starts on.
 type document struct {
 	data []byte
-	line int
+	line int // of the first line with content
 }
+
+// firstLine is the file's line of the document's first line, comments
+// and blank lines included.
+func (d document) firstLine() int { return d.line - leadingBlankLines(d.data) }
 
 // Decode decodes a stream of YAML documents, a JSON object, or a stream of
 // JSON objects (one per line or concatenated) named name.
@@ -186,7 +190,11 @@ func decodeDocument(name string, d document) ([]Object, error) {
 	src := Source{File: name, Line: d.line}
 	jsonData, err := yaml.YAMLToJSONStrict(d.data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: invalid YAML: %w", src, cleanYAMLError(err))
+		msg := cleanYAMLError(err).Error()
+		if line, rest, ok := syntaxErrorAt(d.firstLine(), msg); ok {
+			return nil, fmt.Errorf("%s: invalid YAML: %s", Source{File: name, Line: line}, rest)
+		}
+		return nil, fmt.Errorf("%s: invalid YAML: %s", src, msg)
 	}
 	if bytes.Equal(bytes.TrimSpace(jsonData), []byte("null")) {
 		return nil, nil
@@ -227,7 +235,11 @@ func decodeDocument(name string, d document) ([]Object, error) {
 	}
 	obj, err := decodeObject(jsonData)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s %s: %w", src, meta.Kind, objectName(jsonData), err)
+		at := src
+		if line, ok := fieldLine(d.data, err.Error()); ok && d.line > 0 {
+			at.Line = d.firstLine() + line - 1
+		}
+		return nil, fmt.Errorf("%s: %s %s: %w", at, meta.Kind, objectName(jsonData), err)
 	}
 	return []Object{{Object: obj, Source: src}}, nil
 }

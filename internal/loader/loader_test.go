@@ -80,11 +80,14 @@ func TestDecodeErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"unknown field", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndatta: {}\n", `f.yaml:1: ConfigMap "x": unknown field "datta"`},
+		{"unknown field", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndatta: {}\n", `f.yaml:5: ConfigMap "x": unknown field "datta"`},
+		{"unknown nested field in a later document", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n# a role\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: a}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n- apiGroups: [\"\"]\n  verb: [list]\n",
+			`f.yaml:14: Role "r" in namespace "a": unknown field "rules[1].verb"`},
+		{"bad yaml in a later document", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  x: [\n", "f.yaml:9: invalid YAML: did not find expected node content"},
 		{"missing kind", "---\napiVersion: v1\nmetadata: {name: x}\n", "f.yaml:2: kind: missing"},
 		{"missing apiVersion", "kind: Role\n", "f.yaml:1: apiVersion: missing for kind Role"},
 		{"bad yaml", "kind: [\n", "f.yaml:1: invalid YAML"},
-		{"duplicate field", "apiVersion: v1\nkind: ConfigMap\nkind: ConfigMap\n", "f.yaml:1: invalid YAML"},
+		{"duplicate field", "apiVersion: v1\nkind: ConfigMap\nkind: ConfigMap\n", "f.yaml:3: invalid YAML: key \"kind\" already set in map"},
 		{"wrong type", "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r}\nrules: 3\n", `f.yaml:1: Role "r": json: cannot unmarshal`},
 		{"bad json", "{\n\"kind\": }", "f.yaml:2: invalid JSON"},
 		{"scalar", "hello\n", "f.yaml:1: expected an object"},
