@@ -65,6 +65,14 @@ func (a *API) create(ctx context.Context, req *http.Request, t target, obj runti
 	m.SetGeneration(0)
 	m.SetSelfLink("")
 	t.kind.Strategy.PrepareForCreate(ctx, obj)
+	// As kube-apiserver's create handler, the managed fields record the
+	// request with its defaults, before mutating admission: what admission
+	// adds (a token volume, a webhook's or a policy's patch) is nobody's.
+	if !opts.applied {
+		if obj, err = a.trackCreate(t, obj, managerName(req, opts.fieldManager)); err != nil {
+			return nil, err
+		}
+	}
 	if err := a.admit(ctx, t, obj, nil, admission.Create, &metav1.CreateOptions{}, opts.dryRun); err != nil {
 		return nil, err
 	}
@@ -76,11 +84,6 @@ func (a *API) create(ctx context.Context, req *http.Request, t target, obj runti
 	}
 	if err := a.validateAdmission(ctx, t, obj, nil, admission.Create, &metav1.CreateOptions{}, opts.dryRun); err != nil {
 		return nil, err
-	}
-	if !opts.applied {
-		if obj, err = a.trackCreate(t, obj, managerName(req, opts.fieldManager)); err != nil {
-			return nil, err
-		}
 	}
 	if opts.dryRun {
 		return obj, nil
@@ -235,6 +238,13 @@ func (a *API) prepareUpdate(ctx context.Context, req *http.Request, t target, ob
 	} else {
 		t.kind.Strategy.PrepareForUpdate(ctx, obj, cur)
 	}
+	// Managed fields before mutating admission, as on create.
+	if !opts.applied {
+		var err error
+		if obj, err = a.trackUpdate(t, cur, obj, managerName(req, opts.fieldManager)); err != nil {
+			return nil, err
+		}
+	}
 	if err := a.admit(ctx, t, obj, cur, admission.Update, &metav1.UpdateOptions{}, opts.dryRun); err != nil {
 		return nil, err
 	}
@@ -247,10 +257,7 @@ func (a *API) prepareUpdate(ctx context.Context, req *http.Request, t target, ob
 	if err := a.validateAdmission(ctx, t, obj, cur, admission.Update, &metav1.UpdateOptions{}, opts.dryRun); err != nil {
 		return nil, err
 	}
-	if opts.applied {
-		return obj, nil
-	}
-	return a.trackUpdate(t, cur, obj, managerName(req, opts.fieldManager))
+	return obj, nil
 }
 
 // admit runs mutating admission when configured.
