@@ -2,20 +2,11 @@ package api
 
 import (
 	"context"
-	"encoding/pem"
-	"net/http/httptest"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kauth/kauth/internal/localserver/storage"
 )
@@ -34,27 +25,7 @@ func newKubectlEnvOn(t *testing.T, store storage.Interface) *kubectlEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewTLSServer(testChain(a.Handler()))
-	t.Cleanup(srv.Close)
-	dir := t.TempDir()
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["kauth"] = &clientcmdapi.Cluster{Server: srv.URL, CertificateAuthorityData: caPEM}
-	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{Token: "unused-by-the-test-chain"}
-	cfg.Contexts["kauth"] = &clientcmdapi.Context{Cluster: "kauth", AuthInfo: "admin", Namespace: "default"}
-	cfg.CurrentContext = "kauth"
-	path := filepath.Join(dir, "kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
-		t.Fatal(err)
-	}
-	client, err := kubernetes.NewForConfig(&rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return &kubectlEnv{t: t, kubeconfig: path, cacheDir: filepath.Join(dir, "cache"), client: client}
+	return serveKubectlEnv(t, a, "default")
 }
 
 // TestKubectlRawResourceVersion: kubectl get --raw with

@@ -62,6 +62,13 @@ func newKubectlEnv(t *testing.T) *kubectlEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveKubectlEnv(t, a, "default", "kube-system")
+}
+
+// serveKubectlEnv serves a over TLS for kubectl, with a kubeconfig and a
+// client-go client, and creates the namespaces.
+func serveKubectlEnv(t *testing.T, a *API, namespaces ...string) *kubectlEnv {
+	t.Helper()
 	srv := httptest.NewTLSServer(testChain(a.Handler()))
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
@@ -79,7 +86,7 @@ func newKubectlEnv(t *testing.T) *kubectlEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ns := range []string{"default", "kube-system"} {
+	for _, ns := range namespaces {
 		if _, err := client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
