@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
+	"k8s.io/apiserver/pkg/authentication/serviceaccount"
+	"k8s.io/apiserver/pkg/authentication/user"
 )
 
 // covers reports whether schema a matches every request schema b
@@ -53,6 +55,8 @@ func subjectCovers(a, b flowcontrolv1.Subject) bool {
 	case a.Kind == flowcontrolv1.SubjectKindGroup && a.Group != nil && a.Group.Name == "*",
 		a.Kind == flowcontrolv1.SubjectKindUser && a.User != nil && a.User.Name == flowcontrolv1.NameAll:
 		return true
+	case a.Kind == flowcontrolv1.SubjectKindGroup && a.Group != nil && impliedGroupCovers(a.Group.Name, b):
+		return true
 	case a.Kind != b.Kind:
 		return false
 	case a.Kind == flowcontrolv1.SubjectKindUser:
@@ -62,6 +66,29 @@ func subjectCovers(a, b flowcontrolv1.Subject) bool {
 	case a.Kind == flowcontrolv1.SubjectKindServiceAccount:
 		return a.ServiceAccount != nil && b.ServiceAccount != nil && a.ServiceAccount.Namespace == b.ServiceAccount.Namespace &&
 			(a.ServiceAccount.Name == flowcontrolv1.NameAll || a.ServiceAccount.Name == b.ServiceAccount.Name)
+	}
+	return false
+}
+
+// impliedGroupCovers reports whether every request of subject b carries
+// group g because kube-apiserver's authentication (and impersonation)
+// always adds it: system:authenticated to every user but
+// system:anonymous, system:unauthenticated to system:anonymous, and
+// system:serviceaccounts and system:serviceaccounts:NAMESPACE to a
+// service account.
+func impliedGroupCovers(g string, b flowcontrolv1.Subject) bool {
+	switch {
+	case b.Kind == flowcontrolv1.SubjectKindUser && b.User != nil:
+		switch b.User.Name {
+		case flowcontrolv1.NameAll:
+			return false
+		case user.Anonymous:
+			return g == user.AllUnauthenticated
+		}
+		return g == user.AllAuthenticated
+	case b.Kind == flowcontrolv1.SubjectKindServiceAccount && b.ServiceAccount != nil:
+		return g == user.AllAuthenticated || g == serviceaccount.AllServiceAccountsGroup ||
+			g == serviceaccount.MakeNamespaceGroupName(b.ServiceAccount.Namespace)
 	}
 	return false
 }
