@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,6 +24,10 @@ type target struct {
 func (t target) gvr() schema.GroupVersionResource { return t.kind.GVR() }
 
 func (a *API) serveResource(w http.ResponseWriter, req *http.Request, info *request.RequestInfo) {
+	if isCRDList(info) {
+		a.serveEmptyCRDList(w)
+		return
+	}
 	t, err := a.resolve(info)
 	if err != nil {
 		a.writeError(w, req, err)
@@ -115,4 +120,20 @@ func methodNotAllowed() error {
 var notFoundStatus = metav1.Status{
 	Status: metav1.StatusFailure, Code: http.StatusNotFound, Reason: metav1.StatusReasonNotFound,
 	Message: "the server could not find the requested resource", Details: &metav1.StatusDetails{},
+}
+
+// isCRDList tells a list of CustomResourceDefinitions. kauth serves no
+// apiextensions.k8s.io API, but kubectl's default validation of a kind
+// with no PATCH in the OpenAPI (the review APIs: kubectl create -f
+// tokenreview.yaml) asks whether the kind is a CRD by listing them, and
+// fails when the list fails. The answer is true: there are none.
+func isCRDList(info *request.RequestInfo) bool {
+	return info.APIGroup == "apiextensions.k8s.io" && info.APIVersion == "v1" && info.Resource == "customresourcedefinitions" &&
+		info.Verb == "list" && info.Subresource == ""
+}
+
+func (a *API) serveEmptyCRDList(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = fmt.Fprintf(w, `{"kind":"CustomResourceDefinitionList","apiVersion":"apiextensions.k8s.io/v1","metadata":{"resourceVersion":"%d"},"items":[]}`+"\n", a.store.ResourceVersion())
 }
