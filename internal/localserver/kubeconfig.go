@@ -46,7 +46,7 @@ func writeKubeconfig(path string, data []byte, force bool) error {
 	case err == nil && bytes.Equal(old, data):
 		return nil
 	case err == nil && !force && !writtenByServe(old):
-		return fmt.Errorf("%s already exists with another server's credentials; pass --force to replace it", path)
+		return configError(fmt.Errorf("%s already exists with another server's credentials; pass --force to replace it", path))
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
