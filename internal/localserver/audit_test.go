@@ -75,6 +75,14 @@ func TestAuditLogKeepsTokensOut(t *testing.T) {
 	if !bytes.Contains(log, []byte(`"responseObject":{"kind":"ConfigMap"`)) {
 		t.Error("audit log lacks the ConfigMap's body, which the policy asks for")
 	}
+	// As kube-apiserver's handlers: the request body too, and the created
+	// object's name in objectRef (a create's URL does not name it).
+	if !bytes.Contains(log, []byte(`"requestObject":{"kind":"ConfigMap"`)) {
+		t.Error("audit log lacks the ConfigMap request's body, which the policy asks for")
+	}
+	if !bytes.Contains(log, []byte(`"objectRef":{"resource":"configmaps","namespace":"default","name":"logged"`)) {
+		t.Error("audit event of the create does not name the created ConfigMap in objectRef")
+	}
 	if info, err := os.Stat(logPath); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("audit log mode: %v %v, want 0600", info.Mode().Perm(), err)
 	}

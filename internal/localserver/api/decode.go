@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/audit"
 	"k8s.io/apiserver/pkg/endpoints/handlers/negotiation"
 
 	"github.com/kauth/kauth/internal/localserver/registry"
@@ -89,7 +90,15 @@ func (a *API) decodeBody(w http.ResponseWriter, req *http.Request, k *registry.K
 	if err != nil {
 		return nil, err
 	}
-	return a.decodeWith(w, info, k, body, validation)
+	obj, err := a.decodeWith(w, info, k, body, validation)
+	if err == nil {
+		// As kube-apiserver's create and update handlers: the audit event
+		// gets the decoded object (at level Request and above) and, in
+		// objectRef, the name, namespace, uid and resourceVersion the URL
+		// did not give.
+		audit.LogRequestObject(req.Context(), obj, k.GVK.GroupVersion(), k.GVR(), "", a.codecs)
+	}
+	return obj, err
 }
 
 func (a *API) decodeWith(w http.ResponseWriter, info runtime.SerializerInfo, k *registry.Kind, body []byte, validation string) (runtime.Object, error) {

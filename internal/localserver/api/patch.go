@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	"k8s.io/apiserver/pkg/audit"
 	"sigs.k8s.io/yaml"
 )
 
@@ -46,6 +47,11 @@ func (a *API) patch(ctx context.Context, w http.ResponseWriter, req *http.Reques
 	body, err := readBody(w, req)
 	if err != nil {
 		return nil, 0, err
+	}
+	// As kube-apiserver's patch handler: the patch is the audit event's
+	// requestObject (at level Request and above).
+	if audit.AuditContextFrom(ctx).Enabled() {
+		audit.LogRequestPatch(ctx, body)
 	}
 	if ct == string(types.ApplyYAMLPatchType) {
 		return a.serverSideApply(ctx, req, t, body, opts)
