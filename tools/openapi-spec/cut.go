@@ -14,6 +14,7 @@ var served = map[string]map[string][]string{
 	"api/v1": {
 		"namespaces": {"status", "finalize"}, "serviceaccounts": {"token"}, "secrets": nil,
 		"configmaps": nil, "resourcequotas": {"status"}, "limitranges": nil, "pods": {"status"},
+		"events": nil,
 	},
 	"apis/rbac.authorization.k8s.io/v1": {
 		"roles": nil, "rolebindings": nil, "clusterroles": nil, "clusterrolebindings": nil,

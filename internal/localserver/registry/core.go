@@ -70,6 +70,7 @@ func coreKinds() []*Kind {
 			}, defaultLimitRange),
 		},
 		podKind(),
+		eventKind(),
 	}
 }
 

@@ -42,7 +42,7 @@ func TestRegistryServesTheIssueKinds(t *testing.T) {
 		got = append(got, k.GVR().String())
 	}
 	want := []string{
-		"/v1, Resource=configmaps", "/v1, Resource=limitranges", "/v1, Resource=namespaces", "/v1, Resource=pods",
+		"/v1, Resource=configmaps", "/v1, Resource=events", "/v1, Resource=limitranges", "/v1, Resource=namespaces", "/v1, Resource=pods",
 		"/v1, Resource=resourcequotas", "/v1, Resource=secrets", "/v1, Resource=serviceaccounts",
 		"admissionregistration.k8s.io/v1, Resource=mutatingadmissionpolicies", "admissionregistration.k8s.io/v1, Resource=mutatingadmissionpolicybindings",
 		"admissionregistration.k8s.io/v1, Resource=mutatingwebhookconfigurations",
