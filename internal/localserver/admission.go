@@ -104,9 +104,12 @@ func (s *Server) startAdmissionAndAPF(ctx context.Context) {
 	if x.apfWatch != nil {
 		go x.apfWatch.Run(ctx, func(err error) { s.cfg.logger().Error("applying the APF configuration", "err", err) })
 	}
-	go x.controllers.Run(ctx)
 	x.informers.WaitForCacheSync(ctx.Done())
 	x.gate.open.Store(true)
+	// Started once the caches have synced: client-go's wait for a sync
+	// polls every 100 ms after its first look, which would hold back
+	// Settled by that much.
+	go x.controllers.Run(ctx)
 }
 
 // withAPF is the APF filter when enabled; nil means max-in-flight.

@@ -247,8 +247,8 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(tls.NewListener(s.ln, s.http.TLSConfig)) }()
-	go s.tokens.run(ctx)
 	s.startAdmissionAndAPF(ctx)
+	go s.tokens.run(ctx) // its caches have synced with the admission ones
 	close(s.ready)
 	go func() {
 		for _, synced := range []<-chan struct{}{s.adm.controllers.Synced(), s.tokens.Synced()} {
