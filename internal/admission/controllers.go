@@ -114,6 +114,7 @@ var quotaTracked = []schema.GroupVersionResource{
 	corev1.SchemeGroupVersion.WithResource("resourcequotas"),
 	corev1.SchemeGroupVersion.WithResource("serviceaccounts"),
 	corev1.SchemeGroupVersion.WithResource("limitranges"),
+	corev1.SchemeGroupVersion.WithResource("events"),
 	rbacv1.SchemeGroupVersion.WithResource("roles"),
 	rbacv1.SchemeGroupVersion.WithResource("rolebindings"),
 }
