@@ -11,10 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	rbacv1 "k8s.io/api/rbac/v1"
-
 	"github.com/kauth/kauth/cmd/kauth/cli/root"
-	"github.com/kauth/kauth/internal/loader"
 	"github.com/kauth/kauth/internal/output"
 	"github.com/kauth/kauth/internal/rbac"
 	"github.com/kauth/kauth/internal/rbac/rbactest"
@@ -31,43 +28,7 @@ func generate(seed uint64) *rbac.Policy {
 // bindings are replaced by the same-named objects of other, removed, or
 // given one more subject.
 func mutate(old, other *rbac.Policy, percent int) *rbac.Policy {
-	r := rand.New(rand.NewPCG(uint64(percent), 1))
-	hit := func() bool { return r.IntN(100) < percent }
-	p := &rbac.Policy{Sources: map[rbac.ObjectKey]loader.Source{}}
-	for i, cr := range old.ClusterRoles {
-		c := cr.DeepCopy()
-		if hit() && i < len(other.ClusterRoles) && other.ClusterRoles[i].Name == cr.Name {
-			c = other.ClusterRoles[i].DeepCopy()
-		}
-		if c.AggregationRule != nil {
-			c.Rules = nil
-		}
-		p.ClusterRoles = append(p.ClusterRoles, c)
-	}
-	for i, ro := range old.Roles {
-		if hit() && i < len(other.Roles) {
-			p.Roles = append(p.Roles, other.Roles[i].DeepCopy())
-			continue
-		}
-		p.Roles = append(p.Roles, ro.DeepCopy())
-	}
-	for _, b := range old.ClusterRoleBindings {
-		if !hit() {
-			p.ClusterRoleBindings = append(p.ClusterRoleBindings, b.DeepCopy())
-		}
-	}
-	for _, b := range old.RoleBindings {
-		c := b.DeepCopy()
-		if hit() {
-			if r.IntN(2) == 0 {
-				continue
-			}
-			c.Subjects = append(c.Subjects, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: fmt.Sprintf("user-%d", r.IntN(2000))})
-		}
-		p.RoleBindings = append(p.RoleBindings, c)
-	}
-	rbac.Aggregate(p)
-	return p
+	return rbactest.Mutate(rand.New(rand.NewPCG(uint64(percent), 1)), old, other, percent, 2000, false)
 }
 
 // The pairs every benchmark diffs: OLD is one generated policy, NEW a

@@ -252,46 +252,5 @@ func groundTruth(t *testing.T, seed uint64, newOf func(old, other *rbac.Policy, 
 // bindings replaced by the same-named objects of other, removed, or given
 // one more subject; aggregation is then recomputed.
 func mutatePercent(old, other *rbac.Policy, percent int, seed uint64) *rbac.Policy {
-	r := rand.New(rand.NewPCG(seed, uint64(percent)))
-	hit := func() bool { return r.IntN(100) < percent }
-	p := &rbac.Policy{Sources: map[rbac.ObjectKey]loader.Source{}}
-	for i, cr := range old.ClusterRoles {
-		c := cr.DeepCopy()
-		if hit() && i < len(other.ClusterRoles) && other.ClusterRoles[i].Name == cr.Name {
-			c = other.ClusterRoles[i].DeepCopy()
-		}
-		if c.AggregationRule != nil {
-			c.Rules = nil
-		}
-		p.ClusterRoles = append(p.ClusterRoles, c)
-	}
-	for i, ro := range old.Roles {
-		if hit() && i < len(other.Roles) {
-			p.Roles = append(p.Roles, other.Roles[i].DeepCopy())
-			continue
-		}
-		p.Roles = append(p.Roles, ro.DeepCopy())
-	}
-	for _, b := range old.ClusterRoleBindings {
-		if !hit() {
-			p.ClusterRoleBindings = append(p.ClusterRoleBindings, b.DeepCopy())
-		}
-	}
-	for _, b := range other.ClusterRoleBindings {
-		if hit() && !slices.ContainsFunc(p.ClusterRoleBindings, func(x *rbacv1.ClusterRoleBinding) bool { return x.Name == b.Name }) {
-			p.ClusterRoleBindings = append(p.ClusterRoleBindings, b.DeepCopy())
-		}
-	}
-	for _, b := range old.RoleBindings {
-		c := b.DeepCopy()
-		if hit() {
-			if r.IntN(2) == 0 {
-				continue
-			}
-			c.Subjects = append(c.Subjects, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: fmt.Sprintf("user-%d", r.IntN(20))})
-		}
-		p.RoleBindings = append(p.RoleBindings, c)
-	}
-	rbac.Aggregate(p)
-	return p
+	return rbactest.Mutate(rand.New(rand.NewPCG(seed, uint64(percent))), old, other, percent, 20, true)
 }
