@@ -108,29 +108,32 @@ func validateHook(path *field.Path, name string, cc admissionregistrationv1.Webh
 }
 
 func validateMutatingWebhooks(obj runtime.Object) field.ErrorList {
-	var errs field.ErrorList
-	seen := map[string]bool{}
-	for i, w := range obj.(*admissionregistrationv1.MutatingWebhookConfiguration).Webhooks {
-		p := field.NewPath("webhooks").Index(i)
-		errs = append(errs, validateHook(p, w.Name, w.ClientConfig, w.SideEffects, w.AdmissionReviewVersions)...)
-		if seen[w.Name] {
-			errs = append(errs, field.Duplicate(p.Child("name"), w.Name))
-		}
-		seen[w.Name] = true
-	}
-	return errs
+	ws := obj.(*admissionregistrationv1.MutatingWebhookConfiguration).Webhooks
+	return validateHooks(len(ws), func(i int) (string, admissionregistrationv1.WebhookClientConfig, *admissionregistrationv1.SideEffectClass, []string) {
+		return ws[i].Name, ws[i].ClientConfig, ws[i].SideEffects, ws[i].AdmissionReviewVersions
+	})
 }
 
 func validateValidatingWebhooks(obj runtime.Object) field.ErrorList {
+	ws := obj.(*admissionregistrationv1.ValidatingWebhookConfiguration).Webhooks
+	return validateHooks(len(ws), func(i int) (string, admissionregistrationv1.WebhookClientConfig, *admissionregistrationv1.SideEffectClass, []string) {
+		return ws[i].Name, ws[i].ClientConfig, ws[i].SideEffects, ws[i].AdmissionReviewVersions
+	})
+}
+
+// validateHooks validates the n webhooks of a configuration, each given by
+// hook, and refuses repeated names.
+func validateHooks(n int, hook func(int) (string, admissionregistrationv1.WebhookClientConfig, *admissionregistrationv1.SideEffectClass, []string)) field.ErrorList {
 	var errs field.ErrorList
 	seen := map[string]bool{}
-	for i, w := range obj.(*admissionregistrationv1.ValidatingWebhookConfiguration).Webhooks {
+	for i := range n {
+		name, cc, se, versions := hook(i)
 		p := field.NewPath("webhooks").Index(i)
-		errs = append(errs, validateHook(p, w.Name, w.ClientConfig, w.SideEffects, w.AdmissionReviewVersions)...)
-		if seen[w.Name] {
-			errs = append(errs, field.Duplicate(p.Child("name"), w.Name))
+		errs = append(errs, validateHook(p, name, cc, se, versions)...)
+		if seen[name] {
+			errs = append(errs, field.Duplicate(p.Child("name"), name))
 		}
-		seen[w.Name] = true
+		seen[name] = true
 	}
 	return errs
 }
