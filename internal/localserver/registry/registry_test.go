@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
@@ -84,6 +85,12 @@ func TestValidate(t *testing.T) {
 		{"clusterrolebindings", &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "c"}, RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "r"},
 			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "sa"}}},
 			[]string{`roleRef.kind: Unsupported value: "Role": supported values: "ClusterRole"`, "subjects[0].namespace: Required value"}},
+		{"validatingwebhookconfigurations", &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "v"},
+			Webhooks: []admissionregistrationv1.ValidatingWebhook{
+				{Name: "a.example.com", ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: ptrTo("https://127.0.0.1:1/v")}, SideEffects: ptrTo(admissionregistrationv1.SideEffectClassNone), AdmissionReviewVersions: []string{"v1"}},
+				{Name: "a.example.com", ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: ptrTo("https://127.0.0.1:1/v")}, AdmissionReviewVersions: []string{"v1"}},
+			}},
+			[]string{"webhooks[1].sideEffects: Required value: must specify one of None, NoneOnDryRun", `webhooks[1].name: Duplicate value: "a.example.com"`}},
 		{"namespaces", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "Bad_Name"}},
 			[]string{`metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`}},
 		{"configmaps", &corev1.ConfigMap{ObjectMeta: meta, Data: map[string]string{"bad key": "v"}},
@@ -300,3 +307,5 @@ func TestValidateCSRUsages(t *testing.T) {
 		}
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }
