@@ -51,7 +51,12 @@ type testServer struct {
 
 func newTestServer(t testing.TB, hooks Hooks) *testServer {
 	t.Helper()
-	store := storage.NewMemory()
+	return newTestServerOn(t, storage.NewMemory(), hooks)
+}
+
+// newTestServerOn is newTestServer over a given store.
+func newTestServerOn(t testing.TB, store storage.Interface, hooks Hooks) *testServer {
+	t.Helper()
 	a, err := New(store, hooks)
 	if err != nil {
 		t.Fatal(err)

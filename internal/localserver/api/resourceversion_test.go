@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"sync"
@@ -19,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	watchtools "k8s.io/client-go/tools/watch"
 
 	"github.com/kauth/kauth/internal/localserver/storage"
@@ -28,23 +26,7 @@ import (
 // newRVTestServer is newTestServer over a store built with opts.
 func newRVTestServer(t *testing.T, opts ...storage.Option) *testServer {
 	t.Helper()
-	store := storage.NewMemory(opts...)
-	a, err := New(store, Hooks{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(testChain(a.Handler()))
-	t.Cleanup(srv.Close)
-	cfg := &rest.Config{Host: srv.URL, QPS: -1}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{api: a, store: store, srv: srv, client: client, config: cfg}
-	for _, ns := range []string{"default", "kube-system"} {
-		ts.createNamespace(t, ns)
-	}
-	return ts
+	return newTestServerOn(t, storage.NewMemory(opts...), Hooks{})
 }
 
 // answer is what a GET or LIST answered, reduced to what the tests pin.

@@ -169,23 +169,7 @@ func TestSlowAuthorizationWebhookUnderLoad(t *testing.T) {
 	t.Parallel()
 	hanging := pick(16, 128)
 	b := newSARBackend(t, true)
-	s := authzWebhookServer(t, b, hanging)
-	admin := newClient(t, s, "admin")
-	grantConfigMaps(t, s, admin, "rbac-users")
-	admin.must(t, http.StatusCreated, http.MethodPost, cmPath(""), configMap("x", nil))
-	clients := map[string]*client{
-		"wh-allowed": newClient(t, s, "wh-allowed-token-1a2b3c4d5e"),
-		"wh-denied":  newClient(t, s, "wh-denied-token-6f7a8b9c0d"),
-		"rbac-user":  newClient(t, s, "rbac-user-token-1e2f3a4b5c"),
-		"admin":      admin,
-	}
-	want := map[string]int{"wh-allowed": http.StatusOK, "wh-denied": http.StatusForbidden, "rbac-user": http.StatusOK, "admin": http.StatusOK}
-	for _, name := range []string{"wh-allowed", "wh-denied", "rbac-user"} {
-		clients[name].must(t, want[name], http.MethodGet, cmPath("x"), "")
-	}
-	if got := b.calls.Load(); got != 2 {
-		t.Fatalf("backend calls after warming the cache = %d, want 2 (wh-allowed, wh-denied)", got)
-	}
+	s, _, clients, want := warmAuthzWebhook(t, b, hanging)
 
 	workers, rounds := 8, pick(50, 1000)
 	var before identityLoad
@@ -235,23 +219,7 @@ func TestDownAuthorizationWebhookUnderLoad(t *testing.T) {
 	const workers = 8
 	unknown := 32
 	b := newSARBackend(t, false)
-	s := authzWebhookServer(t, b, unknown)
-	admin := newClient(t, s, "admin")
-	grantConfigMaps(t, s, admin, "rbac-users")
-	admin.must(t, http.StatusCreated, http.MethodPost, cmPath(""), configMap("x", nil))
-	clients := map[string]*client{
-		"wh-allowed": newClient(t, s, "wh-allowed-token-1a2b3c4d5e"),
-		"wh-denied":  newClient(t, s, "wh-denied-token-6f7a8b9c0d"),
-		"rbac-user":  newClient(t, s, "rbac-user-token-1e2f3a4b5c"),
-		"admin":      admin,
-	}
-	want := map[string]int{"wh-allowed": http.StatusOK, "wh-denied": http.StatusForbidden, "rbac-user": http.StatusOK, "admin": http.StatusOK}
-	for _, name := range []string{"wh-allowed", "wh-denied"} {
-		clients[name].must(t, want[name], http.MethodGet, cmPath("x"), "")
-	}
-	if got := b.calls.Load(); got != 2 {
-		t.Fatalf("backend calls after warming the cache = %d, want 2", got)
-	}
+	s, admin, clients, want := warmAuthzWebhook(t, b, unknown)
 
 	rounds := pick(100, 2000)
 	var before identityLoad
@@ -282,6 +250,32 @@ func TestDownAuthorizationWebhookUnderLoad(t *testing.T) {
 	t.Logf("before: %s", before.summary())
 	t.Logf("authorization webhook down: %d requests of users only the webhook could decide from %d workers, all 500 (%s); meanwhile %d requests of 4 identities from %d workers answered as before: %s; backend calls %d",
 		undecided, workers, summarize(undecidedLoad.lat), load.answers, workers/2, load.summary(), b.calls.Load())
+}
+
+// warmAuthzWebhook starts a server whose webhook is b (unknown users for
+// the load), and returns the four identities of the load tests, what
+// each must be answered, and the admin: the webhook's allow and deny are
+// cached by then (two backend calls) and RBAC's user is granted.
+func warmAuthzWebhook(t *testing.T, b *sarBackend, unknown int) (*localserver.Server, *client, map[string]*client, map[string]int) {
+	t.Helper()
+	s := authzWebhookServer(t, b, unknown)
+	admin := newClient(t, s, "admin")
+	grantConfigMaps(t, s, admin, "rbac-users")
+	admin.must(t, http.StatusCreated, http.MethodPost, cmPath(""), configMap("x", nil))
+	clients := map[string]*client{
+		"wh-allowed": newClient(t, s, "wh-allowed-token-1a2b3c4d5e"),
+		"wh-denied":  newClient(t, s, "wh-denied-token-6f7a8b9c0d"),
+		"rbac-user":  newClient(t, s, "rbac-user-token-1e2f3a4b5c"),
+		"admin":      admin,
+	}
+	want := map[string]int{"wh-allowed": http.StatusOK, "wh-denied": http.StatusForbidden, "rbac-user": http.StatusOK, "admin": http.StatusOK}
+	for _, name := range []string{"wh-allowed", "wh-denied", "rbac-user"} {
+		clients[name].must(t, want[name], http.MethodGet, cmPath("x"), "")
+	}
+	if got := b.calls.Load(); got != 2 {
+		t.Fatalf("backend calls after warming the cache = %d, want 2 (wh-allowed, wh-denied)", got)
+	}
+	return s, admin, clients, want
 }
 
 // summarize is the latency summary of the named identities and of the

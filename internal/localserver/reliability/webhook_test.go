@@ -49,18 +49,7 @@ func TestSlowTokenWebhookUnderLoad(t *testing.T) {
 	}))
 	t.Cleanup(backend.Close)
 	t.Cleanup(func() { close(release) }) // runs before backend.Close
-	backoff := wait.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 1}
-	s := startServer(t, func(c *localserver.Config) {
-		c.ExternalAuthn.TokenWebhookConfigFile = webhookKubeconfig(t, backend)
-		c.ExternalAuthn.TokenWebhookCacheTTL = 10 * time.Minute
-		c.WebhookRetryBackoff = &backoff
-		c.TokenAuthFile = writeTokens(t, `static-token-4d5e6f7a8b9c,static-user,7,"heavy"`)
-	})
-	admin := newClient(t, s, "admin")
-	grantConfigMaps(t, s, admin, "heavy")
-	admin.must(t, http.StatusCreated, http.MethodPost, cmPath(""), configMap("x", nil))
-	cached := newClient(t, s, "webhook-token-cached")
-	cached.must(t, http.StatusOK, http.MethodGet, cmPath("x"), "")
+	s, admin, cached := tokenWebhookServer(t, backend)
 
 	// Requests with unknown tokens pile up on the hanging webhook.
 	hanging := pick(16, 128)
@@ -135,18 +124,7 @@ func TestDownTokenWebhookUnderLoad(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(tr)
 	}))
 	t.Cleanup(backend.Close)
-	backoff := wait.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 1}
-	s := startServer(t, func(c *localserver.Config) {
-		c.ExternalAuthn.TokenWebhookConfigFile = webhookKubeconfig(t, backend)
-		c.ExternalAuthn.TokenWebhookCacheTTL = 10 * time.Minute
-		c.WebhookRetryBackoff = &backoff
-		c.TokenAuthFile = writeTokens(t, `static-token-4d5e6f7a8b9c,static-user,7,"heavy"`)
-	})
-	admin := newClient(t, s, "admin")
-	grantConfigMaps(t, s, admin, "heavy")
-	admin.must(t, http.StatusCreated, http.MethodPost, cmPath(""), configMap("x", nil))
-	cached := newClient(t, s, "webhook-token-cached")
-	cached.must(t, http.StatusOK, http.MethodGet, cmPath("x"), "")
+	s, admin, cached := tokenWebhookServer(t, backend)
 	down.Store(true)
 
 	const workers, unknown = 8, 32
@@ -171,4 +149,25 @@ func TestDownTokenWebhookUnderLoad(t *testing.T) {
 	}
 	t.Logf("token webhook down: %d requests with %d unknown tokens from %d workers, all 401 (%s); meanwhile %d requests of the cached identity, a static token and the admin from %d workers all served: %s; backend calls %d",
 		refused.answers, unknown, workers, summarize(refused.lat), load.answers, workers/2, load.summary(), calls.Load())
+}
+
+// tokenWebhookServer starts a server whose token webhook is backend (its
+// answers cached for 10 minutes, one attempt per call) and with a static
+// user in group heavy, which may read configmaps; the webhook's user
+// "cached" has been authenticated once, so its identity is in the cache.
+func tokenWebhookServer(t *testing.T, backend *httptest.Server) (*localserver.Server, *client, *client) {
+	t.Helper()
+	backoff := wait.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 1}
+	s := startServer(t, func(c *localserver.Config) {
+		c.ExternalAuthn.TokenWebhookConfigFile = webhookKubeconfig(t, backend)
+		c.ExternalAuthn.TokenWebhookCacheTTL = 10 * time.Minute
+		c.WebhookRetryBackoff = &backoff
+		c.TokenAuthFile = writeTokens(t, `static-token-4d5e6f7a8b9c,static-user,7,"heavy"`)
+	})
+	admin := newClient(t, s, "admin")
+	grantConfigMaps(t, s, admin, "heavy")
+	admin.must(t, http.StatusCreated, http.MethodPost, cmPath(""), configMap("x", nil))
+	cached := newClient(t, s, "webhook-token-cached")
+	cached.must(t, http.StatusOK, http.MethodGet, cmPath("x"), "")
+	return s, admin, cached
 }
