@@ -16,7 +16,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kauth/kauth/internal/authn/oidctest"
@@ -137,15 +136,16 @@ func TestTokenWebhookBreakerInReadyz(t *testing.T) {
 	}
 }
 
+// webhookKubeconfig writes the kubeconfig-format file of a webhook at srv,
+// as "kauth webhook config" writes it.
 func webhookKubeconfig(t *testing.T, srv *httptest.Server) string {
 	t.Helper()
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["w"] = &clientcmdapi.Cluster{Server: srv.URL, CertificateAuthorityData: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})}
-	cfg.AuthInfos["w"] = &clientcmdapi.AuthInfo{}
-	cfg.Contexts["w"] = &clientcmdapi.Context{Cluster: "w", AuthInfo: "w"}
-	cfg.CurrentContext = "w"
+	data, err := authwebhook.Kubeconfig(srv.URL, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), &clientcmdapi.AuthInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := filepath.Join(t.TempDir(), "webhook.kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, p); err != nil {
+	if err := os.WriteFile(p, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return p
