@@ -26,6 +26,9 @@ import (
 // loopback client, as kube-apiserver's does: the admission plugins and
 // their controllers, and API Priority and Fairness.
 type admissionAndAPF struct {
+	// client is the loopback client the informers, plugins and
+	// controllers share.
+	client      kubernetes.Interface
 	informers   informers.SharedInformerFactory
 	gate        *admissionGate
 	controllers *kadmission.Controllers
@@ -46,10 +49,7 @@ func (s *Server) buildAdmissionAndAPF(authz authorizer.Authorizer) error {
 	if len(sel.Skipped) > 0 {
 		c.logger().Debug("admission plugins kauth serve does not implement are skipped", "plugins", strings.Join(sel.Skipped, ","))
 	}
-	loopback := &rest.Config{
-		Host: s.url, BearerToken: s.loopback, QPS: 1000, Burst: 2000,
-		TLSClientConfig: rest.TLSClientConfig{CAData: s.pki.CAPEM},
-	}
+	loopback := s.loopbackConfig()
 	client, err := kubernetes.NewForConfig(loopback)
 	if err != nil {
 		return fmt.Errorf("loopback client: %w", err)
@@ -58,7 +58,7 @@ func (s *Server) buildAdmissionAndAPF(authz authorizer.Authorizer) error {
 	if err != nil {
 		return fmt.Errorf("loopback dynamic client: %w", err)
 	}
-	x := &admissionAndAPF{informers: informers.NewSharedInformerFactory(client, 0), stop: make(chan struct{})}
+	x := &admissionAndAPF{client: client, informers: informers.NewSharedInformerFactory(client, 0), stop: make(chan struct{})}
 	served := registry.New()
 	serves := func(gvr schema.GroupVersionResource) bool { _, ok := served.ByResource(gvr); return ok }
 	cfg := kadmission.Config{Client: client, Informers: x.informers, Authorizer: authz, Stop: x.stop, Now: c.Now, Serves: serves,
@@ -175,4 +175,13 @@ func (g *admissionGate) Validate(ctx context.Context, a admission.Attributes, o 
 		return v.Validate(ctx, a, o)
 	}
 	return nil
+}
+
+// loopbackConfig reaches the server as its privileged loopback identity,
+// the way kube-apiserver's own plugins and controllers reach it.
+func (s *Server) loopbackConfig() *rest.Config {
+	return &rest.Config{
+		Host: s.url, BearerToken: s.loopback, QPS: 1000, Burst: 2000,
+		TLSClientConfig: rest.TLSClientConfig{CAData: s.pki.CAPEM},
+	}
 }

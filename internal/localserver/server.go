@@ -175,11 +175,7 @@ func (s *Server) buildHandler(ctx context.Context) error {
 		return err
 	}
 	sa.labelSecret = storeLabeler(getter)
-	loopback, err := s.loopbackClient()
-	if err != nil {
-		return fmt.Errorf("loopback client: %w", err)
-	}
-	s.tokens = newTokensController(loopback, s.adm.informers, sa, s.pki.CAPEM)
+	s.tokens = newTokensController(s.adm.client, s.adm.informers, sa, s.pki.CAPEM)
 	a, err := api.New(s.store, api.Hooks{Authorizer: authz, TokenAuthenticator: authn.token, IssueToken: sa.TokenRequest, SignCSR: signer.Sign, Admission: s.adm.gate})
 	if err != nil {
 		return err

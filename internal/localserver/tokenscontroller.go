@@ -12,7 +12,6 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 )
@@ -206,13 +205,4 @@ func (c *tokensController) serviceAccount(ctx context.Context, s *corev1.Secret)
 		return sa, nil
 	}
 	return nil, nil
-}
-
-// loopbackClient is a client of the server as its privileged loopback
-// identity, the way kube-apiserver's own controllers reach it.
-func (s *Server) loopbackClient() (kubernetes.Interface, error) {
-	return kubernetes.NewForConfig(&rest.Config{
-		Host: s.url, BearerToken: s.loopback, QPS: 1000, Burst: 2000,
-		TLSClientConfig: rest.TLSClientConfig{CAData: s.pki.CAPEM},
-	})
 }
