@@ -503,12 +503,7 @@ func (l *linter) dashboardRoleBindings() []Finding {
 		f.Subjects, f.Bindings = others, []rbac.ObjectKey{key}
 		out = append(out, f)
 	}
-	for _, b := range l.p.ClusterRoleBindings {
-		check(rbac.ObjectKey{Kind: rbac.KindClusterRoleBinding, Name: b.Name}, b.RoleRef, b.Subjects)
-	}
-	for _, b := range l.p.RoleBindings {
-		check(rbac.ObjectKey{Kind: rbac.KindRoleBinding, Namespace: b.Namespace, Name: b.Name}, b.RoleRef, b.Subjects)
-	}
+	l.eachBinding(check)
 	return out
 }
 

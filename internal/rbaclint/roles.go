@@ -260,12 +260,7 @@ func (l *linter) bloatFindings() []Finding {
 			}
 		}
 	}
-	for _, b := range l.p.ClusterRoleBindings {
-		note(rbac.ObjectKey{Kind: rbac.KindClusterRoleBinding, Name: b.Name}, b.Subjects)
-	}
-	for _, b := range l.p.RoleBindings {
-		note(rbac.ObjectKey{Kind: rbac.KindRoleBinding, Namespace: b.Namespace, Name: b.Name}, b.Subjects)
-	}
+	l.eachBinding(func(key rbac.ObjectKey, _ rbacv1.RoleRef, subjects []rbacv1.Subject) { note(key, subjects) })
 	var out []Finding
 	for _, s := range order {
 		c := counts[s]

@@ -162,12 +162,7 @@ func (l *linter) bindingFindings() []Finding {
 			}
 		}
 	}
-	for _, b := range l.p.ClusterRoleBindings {
-		check(rbac.ObjectKey{Kind: rbac.KindClusterRoleBinding, Name: b.Name}, b.RoleRef, b.Subjects)
-	}
-	for _, b := range l.p.RoleBindings {
-		check(rbac.ObjectKey{Kind: rbac.KindRoleBinding, Namespace: b.Namespace, Name: b.Name}, b.RoleRef, b.Subjects)
-	}
+	l.eachBinding(check)
 	return out
 }
 
@@ -212,4 +207,15 @@ func dropNamespacelessSubjects(objs []loader.Object) ([]loader.Object, []Finding
 		}
 	}
 	return out, findings
+}
+
+// eachBinding calls f with every binding's key, role reference and
+// subjects, the ClusterRoleBindings first.
+func (l *linter) eachBinding(f func(key rbac.ObjectKey, ref rbacv1.RoleRef, subjects []rbacv1.Subject)) {
+	for _, b := range l.p.ClusterRoleBindings {
+		f(rbac.ObjectKey{Kind: rbac.KindClusterRoleBinding, Name: b.Name}, b.RoleRef, b.Subjects)
+	}
+	for _, b := range l.p.RoleBindings {
+		f(rbac.ObjectKey{Kind: rbac.KindRoleBinding, Namespace: b.Namespace, Name: b.Name}, b.RoleRef, b.Subjects)
+	}
 }
